@@ -1,0 +1,73 @@
+"""korecampaign-async: an asyncio SDK for the Kore.ai Campaign Management API v2.
+
+>>> from korecampaign_async import KoreCampaignClient, JWTAuth
+"""
+
+from .auth import AuthProvider, JWTAuth, StaticTokenAuth
+from .client import KoreCampaignClient
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    DecodeError,
+    InvalidParameterError,
+    KoreAPIError,
+    KoreCampaignError,
+    NotFoundError,
+    PaginationDriftError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from .models import Campaign, CampaignContact, CampaignFilters, Contact, Page
+from .ratelimit import RateLimit, RateLimiter
+from .streaming import RecordStream
+from .transport import ClientStats, Hooks, PageEvent, RequestEvent, ResponseEvent, RetryEvent, RetryPolicy
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # RedisRateLimit needs redis-py (extra "redis"): import it only when asked for.
+    if name == "RedisRateLimit":
+        from .redis_ratelimit import RedisRateLimit
+
+        return RedisRateLimit
+    raise AttributeError(f"module 'korecampaign_async' has no attribute {name!r}")
+
+
+__all__ = [
+    "AuthProvider",
+    "AuthenticationError",
+    "Campaign",
+    "CampaignContact",
+    "CampaignFilters",
+    "ClientStats",
+    "ConfigurationError",
+    "Contact",
+    "DecodeError",
+    "Hooks",
+    "InvalidParameterError",
+    "JWTAuth",
+    "KoreAPIError",
+    "KoreCampaignClient",
+    "KoreCampaignError",
+    "NotFoundError",
+    "Page",
+    "PageEvent",
+    "PaginationDriftError",
+    "RateLimit",
+    "RateLimitError",
+    "RateLimiter",
+    "RecordStream",
+    "RedisRateLimit",
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
+    "RetryPolicy",
+    "ServerError",
+    "StaticTokenAuth",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,391 @@
+"""The public client: endpoint methods over one :class:`~korecampaign_async.transport.Transport`.
+
+Every method validates its arguments first (raising
+:class:`~korecampaign_async.errors.InvalidParameterError` before any I/O), builds the
+documented request, and decodes the answer straight into the structs of
+:mod:`korecampaign_async.models`. The ``iter_*`` methods return a
+:class:`~korecampaign_async.streaming.RecordStream` that pages concurrently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import msgspec
+
+from .auth import AuthProvider, JWTAuth, resolve_auth
+from .concurrency import AdaptiveConcurrency
+from .errors import ConfigurationError, InvalidParameterError
+from .models import (
+    Campaign,
+    CampaignContact,
+    CampaignFilters,
+    CampaignType,
+    Contact,
+    ContactStatusRequest,
+    Envelope,
+    ListCampaignsRequest,
+    Page,
+    PageData,
+    to_page,
+)
+from .pagination import ChangePolicy
+from .ratelimit import RateLimit, RateLimiter
+from .streaming import RecordStream
+from .transport import ClientStats, Hooks, RetryPolicy, Transport
+from .validation import (
+    MAX_PAGE_SIZE,
+    check_campaign_type,
+    check_filters,
+    check_id,
+    check_iso_datetime,
+    check_limit,
+    check_page,
+    check_sort,
+)
+
+__all__ = ["ENV_VARS", "KoreCampaignClient"]
+
+T = TypeVar("T")
+
+#: Environment variables read by :meth:`KoreCampaignClient.from_env`.
+ENV_VARS = (
+    "KORE_HOST",
+    "KORE_STREAM_ID",
+    "KORE_ACCOUNT_ID",
+    "KORE_IID",
+    "KORE_CLIENT_ID",
+    "KORE_CLIENT_SECRET",
+    "KORE_TOKEN",
+    "KORE_RATE_LIMIT",
+)
+
+_CAMPAIGN_PAGE = msgspec.json.Decoder(Envelope[PageData[Campaign]])
+_CAMPAIGN_ONE = msgspec.json.Decoder(Envelope[Campaign])
+_STATUS_PAGE = msgspec.json.Decoder(Envelope[PageData[CampaignContact]])
+_CONTACT_PAGE = msgspec.json.Decoder(Envelope[PageData[Contact]])
+_encode = msgspec.json.Encoder().encode
+
+
+class KoreCampaignClient:
+    """Async client of the Kore.ai Campaign Management API v2.
+
+    Args:
+        host: base URL such as ``https://platform.kore.ai`` (any scheme, host and port).
+        stream_id: the bot / stream id (``st-...``), part of every path.
+        account_id: sent as the ``accountId`` header and query parameter.
+        iid: the ``iid`` header (application id); defaults to ``stream_id``.
+        auth: a :class:`JWTAuth`, any object with ``token()``, or a ready-made token string.
+        max_concurrency: ceiling of requests in flight for this client.
+        adaptive: lower the in-flight limit on 429 and raise it back on success.
+        rate_limit: a :class:`RateLimit`, :class:`RedisRateLimit` or any ``acquire()``-able
+            budget shared by every call of the client. Off by default: Kore.ai does not
+            document which tier the Campaign API is in, and a wrong guess would slow
+            exports for nothing; adaptive concurrency handles 429s when it is off.
+        retry: the :class:`RetryPolicy`.
+        timeout: seconds for one request attempt.
+        page_size: page size of the ``iter_*`` methods; the largest allowed (100) by default.
+        on_change: what paging does when the result set changes mid-export ("raise" or
+            "extend"); see :mod:`korecampaign_async.pagination`.
+        hooks: instrumentation callbacks (:class:`Hooks`).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        stream_id: str,
+        account_id: str,
+        auth: AuthProvider | str,
+        *,
+        iid: str | None = None,
+        max_concurrency: int = 8,
+        adaptive: bool = True,
+        rate_limit: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        page_size: int = MAX_PAGE_SIZE,
+        prefetch: int | None = None,
+        on_change: ChangePolicy = "raise",
+        hooks: Hooks | None = None,
+    ) -> None:
+        if not isinstance(host, str) or not host.startswith(("http://", "https://")):
+            raise ConfigurationError(f"host must be an http(s) URL such as https://platform.kore.ai, got {host!r}")
+        missing = [name for name, value in (("stream_id", stream_id), ("account_id", account_id)) if not value]
+        if missing:
+            raise ConfigurationError("missing client settings: " + ", ".join(missing), missing=missing)
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise InvalidParameterError("max_concurrency", max_concurrency, "an integer >= 1")
+        if timeout <= 0:
+            raise InvalidParameterError("timeout", timeout, "a number of seconds > 0")
+        if on_change not in ("raise", "extend"):
+            raise InvalidParameterError("on_change", on_change, "'raise' or 'extend'")
+        self.host = host.rstrip("/")
+        self.stream_id = check_id(stream_id, "stream_id")
+        self.account_id = account_id
+        self.iid = iid or stream_id
+        self.max_concurrency = max_concurrency
+        self.page_size = check_limit(page_size, "page_size")
+        self.prefetch = prefetch if prefetch is not None else max(4, 2 * max_concurrency)
+        self.on_change: ChangePolicy = on_change
+        self._auth = resolve_auth(auth)
+        self._concurrency = AdaptiveConcurrency(max_concurrency, adaptive=adaptive)
+        self._transport = Transport(
+            f"{self.host}/campaign/api/v2/public/{quote(self.stream_id, safe='')}",
+            auth=self._auth,
+            headers={"iid": self.iid, "accountId": self.account_id},
+            concurrency=self._concurrency,
+            rate_limit=rate_limit,
+            retry=retry,
+            timeout=timeout,
+            hooks=hooks,
+        )
+
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> KoreCampaignClient:
+        """Build a client from ``KORE_*`` environment variables; keyword arguments win.
+
+        Reads ``KORE_HOST``, ``KORE_STREAM_ID``, ``KORE_ACCOUNT_ID``, ``KORE_IID`` (optional),
+        ``KORE_CLIENT_ID`` + ``KORE_CLIENT_SECRET`` or ``KORE_TOKEN``, and ``KORE_RATE_LIMIT``
+        (optional, e.g. ``600/60s,18000/1h`` or ``runtime``). Raises
+        :class:`ConfigurationError` listing every missing variable at once.
+        """
+        source = os.environ if env is None else env
+        get = lambda name: (source.get(name) or "").strip()  # noqa: E731
+        kwargs: dict[str, Any] = {}
+        missing: list[str] = []
+        for var, arg in (("KORE_HOST", "host"), ("KORE_STREAM_ID", "stream_id"), ("KORE_ACCOUNT_ID", "account_id")):
+            value = overrides.pop(arg, None) or get(var)
+            if value:
+                kwargs[arg] = value
+            else:
+                missing.append(var)
+        if "iid" not in overrides and get("KORE_IID"):
+            kwargs["iid"] = get("KORE_IID")
+        if "auth" not in overrides:
+            if get("KORE_TOKEN"):
+                kwargs["auth"] = get("KORE_TOKEN")
+            elif get("KORE_CLIENT_ID") and get("KORE_CLIENT_SECRET"):
+                kwargs["auth"] = JWTAuth(get("KORE_CLIENT_ID"), get("KORE_CLIENT_SECRET"))
+            else:
+                missing.extend(v for v in ("KORE_CLIENT_ID", "KORE_CLIENT_SECRET") if not get(v))
+                missing.append("(or KORE_TOKEN)")
+        if "rate_limit" not in overrides and get("KORE_RATE_LIMIT"):
+            kwargs["rate_limit"] = RateLimit.parse(get("KORE_RATE_LIMIT"))
+        if missing:
+            raise ConfigurationError(
+                "missing settings: " + ", ".join(missing), missing=[m for m in missing if m.startswith("KORE_")]
+            )
+        kwargs.update(overrides)
+        return cls(**kwargs)
+
+    async def __aenter__(self) -> KoreCampaignClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the pooled HTTP session."""
+        await self._transport.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"KoreCampaignClient(host={self.host!r}, stream_id={self.stream_id!r}, "
+            f"account_id={self.account_id!r}, auth={self._auth!r}, max_concurrency={self.max_concurrency})"
+        )
+
+    @property
+    def stats(self) -> ClientStats:
+        """Live counters: requests, pages, records, bytes, retries by cause, 429s..."""
+        return self._transport.stats
+
+    @property
+    def transport(self) -> Transport:
+        """The underlying transport (session, limiter, retry policy)."""
+        return self._transport
+
+    @property
+    def rate_limit(self) -> RateLimiter | None:
+        """The configured request budget, if any."""
+        return self._transport.rate_limit
+
+    def _account_params(self, **extra: str) -> dict[str, str]:
+        return {"accountId": self.account_id, **extra}
+
+    # -- campaigns --------------------------------------------------------------------------
+    async def get_campaign(self, campaign_id: str) -> Campaign:
+        """Fetch one campaign (``GET campaign/{campaignId}?accountId=``)."""
+        cid = check_id(campaign_id, "campaign_id")
+        envelope = await self._transport.request(
+            "GET", f"/campaign/{quote(cid, safe='')}", _CAMPAIGN_ONE, params=self._account_params()
+        )
+        return envelope.data
+
+    def _campaigns_body(
+        self,
+        type: CampaignType,
+        page: int,
+        limit: int,
+        filters: CampaignFilters | Mapping[str, object] | None,
+        sort_by: Mapping[str, str] | str | None,
+        start_date: datetime | str | None,
+        end_date: datetime | str | None,
+    ) -> ListCampaignsRequest:
+        ctype = check_campaign_type(type)
+        start = check_iso_datetime(start_date, "startDate")
+        end = check_iso_datetime(end_date, "endDate")
+        if start and end and start > end:
+            raise InvalidParameterError("endDate", end_date, f"a time at or after startDate ({start})")
+        return ListCampaignsRequest(
+            type=ctype,
+            page=check_page(page),
+            limit=check_limit(limit),
+            skip=(page - 1) * limit,
+            start_date=start,
+            end_date=end,
+            sort_by=check_sort(sort_by),
+            filters=check_filters(filters, ctype),
+        )
+
+    async def list_campaigns(
+        self,
+        type: CampaignType,
+        *,
+        page: int = 1,
+        limit: int = MAX_PAGE_SIZE,
+        filters: CampaignFilters | Mapping[str, object] | None = None,
+        sort_by: Mapping[str, str] | str | None = None,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> Page[Campaign]:
+        """One page of SMS or voice campaigns (``POST getAllCampaignDetails``).
+
+        ``filters`` takes ``status``, ``priority`` and (voice only) ``dialingMode`` lists;
+        ``sort_by`` a mapping such as ``{"createdAt": "desc"}`` or ``"createdAt:desc"``.
+        """
+        body = self._campaigns_body(type, page, limit, filters, sort_by, start_date, end_date)
+        return await self._campaign_page(body)
+
+    async def _campaign_page(self, body: ListCampaignsRequest) -> Page[Campaign]:
+        envelope = await self._transport.request(
+            "POST", "/campaign/getAllCampaignDetails", _CAMPAIGN_PAGE, params=self._account_params(), body=_encode(body)
+        )
+        return to_page(envelope, requested_page=body.page, requested_limit=body.limit)
+
+    def iter_campaigns(
+        self,
+        type: CampaignType,
+        *,
+        filters: CampaignFilters | Mapping[str, object] | None = None,
+        sort_by: Mapping[str, str] | str | None = None,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        page_size: int | None = None,
+        start_page: int = 1,
+    ) -> RecordStream[Campaign]:
+        """Every matching campaign, all pages fetched concurrently, in API order."""
+        limit = page_size or self.page_size
+        template = self._campaigns_body(type, start_page, limit, filters, sort_by, start_date, end_date)
+
+        async def fetch(page: int) -> Page[Campaign]:
+            body = msgspec.structs.replace(template, page=page, skip=(page - 1) * limit)
+            return await self._campaign_page(body)
+
+        return self._stream(fetch, limit, start_page, "/campaign/getAllCampaignDetails")
+
+    # -- campaign contacts ------------------------------------------------------------------
+    async def get_campaign_contacts(self, campaign_id: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> Page[CampaignContact]:
+        """One page of a voice campaign's contact status (``POST campaign/{id}/status?view=contacts``)."""
+        cid = check_id(campaign_id, "campaign_id")
+        return await self._status_page(cid, check_page(page), check_limit(limit))
+
+    async def _status_page(self, campaign_id: str, page: int, limit: int) -> Page[CampaignContact]:
+        envelope = await self._transport.request(
+            "POST",
+            f"/campaign/{quote(campaign_id, safe='')}/status",
+            _STATUS_PAGE,
+            params={"view": "contacts"},
+            body=_encode(ContactStatusRequest(page=page, limit=limit)),
+        )
+        return to_page(envelope, requested_page=page, requested_limit=limit)
+
+    def iter_campaign_contacts(
+        self, campaign_id: str, *, page_size: int | None = None, start_page: int = 1, on_change: ChangePolicy | None = None
+    ) -> RecordStream[CampaignContact]:
+        """Every contact-status row of a voice campaign, fetched concurrently, in API order.
+
+        ``start_page`` resumes an interrupted export (see :attr:`RecordStream.next_page`).
+        """
+        cid = check_id(campaign_id, "campaign_id")
+        limit = check_limit(page_size or self.page_size, "page_size")
+        check_page(start_page, "start_page")
+        return self._stream(
+            lambda page: self._status_page(cid, page, limit), limit, start_page, f"/campaign/{cid}/status", on_change
+        )
+
+    # -- contact lists ----------------------------------------------------------------------
+    async def get_contact_list(self, contact_list_id: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> Page[Contact]:
+        """One page of a contact list (``GET campaign/contactList/{id}/getAllContacts``)."""
+        lid = check_id(contact_list_id, "contact_list_id")
+        return await self._contacts_page(lid, check_page(page), check_limit(limit))
+
+    async def _contacts_page(self, contact_list_id: str, page: int, limit: int) -> Page[Contact]:
+        params = self._account_params(page=str(page), limit=str(limit), skip=str((page - 1) * limit))
+        envelope = await self._transport.request(
+            "GET", f"/campaign/contactList/{quote(contact_list_id, safe='')}/getAllContacts", _CONTACT_PAGE, params=params
+        )
+        return to_page(envelope, requested_page=page, requested_limit=limit)
+
+    def iter_contact_list(
+        self, contact_list_id: str, *, page_size: int | None = None, start_page: int = 1, on_change: ChangePolicy | None = None
+    ) -> RecordStream[Contact]:
+        """Every contact of a contact list, fetched concurrently, in API order."""
+        lid = check_id(contact_list_id, "contact_list_id")
+        limit = check_limit(page_size or self.page_size, "page_size")
+        check_page(start_page, "start_page")
+        return self._stream(
+            lambda page: self._contacts_page(lid, page, limit),
+            limit,
+            start_page,
+            f"/campaign/contactList/{lid}/getAllContacts",
+            on_change,
+        )
+
+    # -- many campaigns under one budget ----------------------------------------------------
+    async def iter_contacts_of(
+        self, campaign_ids: Sequence[str], *, per_campaign: int = 2
+    ) -> AsyncIterator[tuple[str, CampaignContact]]:
+        """Contacts of many campaigns, ``(campaign_id, record)`` pairs, under this client's
+        single concurrency and rate budget. See :mod:`korecampaign_async.multi`."""
+        from .multi import iter_contacts_of
+
+        async for item in iter_contacts_of(self, campaign_ids, per_campaign=per_campaign):
+            yield item
+
+    # -- internals --------------------------------------------------------------------------
+    def _stream(
+        self,
+        fetch: Any,
+        limit: int,
+        start_page: int,
+        path: str,
+        on_change: ChangePolicy | None = None,
+    ) -> RecordStream[T]:
+        return RecordStream(
+            fetch,
+            limit=limit,
+            start_page=start_page,
+            prefetch=self.prefetch,
+            on_change=on_change or self.on_change,
+            path=path,
+            stats=self._transport.stats,
+            hooks=self._transport.hooks,
+        )

@@ -1,0 +1,665 @@
+"""A local emulator of the Campaign Management API v2, on aiohttp.web.
+
+It serves the documented paths, methods, headers, envelopes and pagination math, checks
+the JWT signature and the ``iid``/``accountId`` headers, and generates seeded synthetic
+data of any size lazily (a million contacts cost no memory until a page is asked for).
+It can inject latency and faults (429 with ``Retry-After``, 5xx, dropped connections,
+malformed bodies), enforce Kore-style rolling rate-limit windows, change a result set in
+the middle of an export, and it counts every request so tests can prove that no page was
+fetched twice.
+
+Run it from the shell::
+
+    python -m korecampaign_async.emulator --port 8080 --contacts 100000
+
+or in tests::
+
+    async with run_emulator(EmulatorConfig(contacts=1_000)) as emu:
+        async with KoreCampaignClient(**emu.client_kwargs()) as client: ...
+
+The credentials it accepts are made up for the emulator and printed by ``env()``; they
+are not real Kore.ai credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+import jwt
+import msgspec
+from aiohttp import web
+
+from .auth import JWTAuth
+from .ratelimit import SlidingWindowLog, parse_windows
+
+__all__ = ["Emulator", "EmulatorConfig", "EmulatorStats", "main", "run_emulator"]
+
+RATE_LIMIT_MESSAGE = "Rate limit for this API has been reached. Please try again later"
+STATUSES = ("Active", "Completed", "Ready", "Paused", "Preparing", "Stopped", "Scheduled", "Rescheduled")
+DIALING_MODES = ("Progressive", "Preview")
+OUTCOMES = ("completed", "", "completed", "busy", "noAnswer")
+BOT_STATUSES = ("userHangUp", "agentHangUp", "botHangUp", "transferred")
+DISPOSITIONS = ((), ("System Generated",), ("Requires Supervisor Attention",), ("Callback", "VIP"))
+EPOCH = datetime(2025, 12, 1, tzinfo=timezone.utc)
+
+FaultKind = Literal["429", "500", "502", "503", "504", "drop", "malformed", "html"]
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass
+class EmulatorConfig:
+    """What the emulator serves and how it misbehaves.
+
+    Data: ``campaigns`` campaigns (even index voice, odd index SMS), each voice campaign with
+    ``contacts`` contact-status rows (``contact_counts`` overrides per campaign id), and
+    ``contact_lists`` lists of ``list_contacts`` contacts each.
+    Faults: each ``fault_*`` is the probability that a request gets that fault.
+    ``rate_limit`` is a window spec such as ``"600/60s,18000/1h"``, counted per stream
+    (``rate_limit_key="stream"``) or per account.
+    """
+
+    stream_id: str = "st-emulator-0001"
+    account_id: str = "acc-emulator-0001"
+    iid: str | None = None
+    client_id: str = "cs-emulator-client"
+    client_secret: str = "emulator-only-secret-not-a-real-credential"
+    campaigns: int = 20
+    contacts: int = 1_000
+    contact_counts: dict[str, int] = field(default_factory=dict)
+    contact_lists: int = 5
+    list_contacts: int = 1_000
+    seed: int = 7
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    fault_429: float = 0.0
+    fault_5xx: float = 0.0
+    fault_drop: float = 0.0
+    fault_malformed: float = 0.0
+    retry_after: float = 0.05
+    rate_limit: str | None = None
+    rate_limit_key: Literal["stream", "account"] = "stream"
+    max_limit: int = 100
+
+    @property
+    def effective_iid(self) -> str:
+        """The ``iid`` header value the emulator expects."""
+        return self.iid or self.stream_id
+
+
+@dataclass
+class EmulatorStats:
+    """What the emulator saw. ``pages_served`` counts successful page answers per
+    ``(endpoint, resource id, page, limit)``: a value above 1 is a page fetched twice."""
+
+    requests: int = 0
+    by_status: Counter[int] = field(default_factory=Counter)
+    by_endpoint: Counter[str] = field(default_factory=Counter)
+    pages_served: Counter[tuple[str, str, int, int]] = field(default_factory=Counter)
+    throttled: int = 0
+    admitted_times: list[float] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    def duplicate_pages(self) -> dict[tuple[str, str, int, int], int]:
+        """Pages answered successfully more than once."""
+        return {k: v for k, v in self.pages_served.items() if v > 1}
+
+
+def campaign_id(index: int) -> str:
+    """The id of the emulator's campaign number ``index``."""
+    return f"cd-emu-{index:06d}"
+
+
+def contact_list_id(index: int) -> str:
+    """The id of the emulator's contact list number ``index``."""
+    return f"cl-emu-{index:06d}"
+
+
+def _iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+class Emulator:
+    """The emulator application and its state. Use :func:`run_emulator` to serve it."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.stats = EmulatorStats()
+        self._random = random.Random(self.config.seed)
+        self._scripted: deque[tuple[FaultKind, str | None]] = deque()
+        self._valid_tokens: set[str] = set()
+        self._windows: dict[str, SlidingWindowLog] = {}
+        self._rate_windows = parse_windows(self.config.rate_limit) if self.config.rate_limit else None
+        self._campaign_cache: dict[int, dict[str, Any]] = {}
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self.app = web.Application()
+        prefix = "/campaign/api/v2/public/{stream_id}/campaign"
+        self.app.router.add_post(prefix + "/getAllCampaignDetails", self._list_campaigns)
+        self.app.router.add_get(prefix + "/contactList/{list_id}/getAllContacts", self._list_contacts)
+        self.app.router.add_post(prefix + "/{campaign_id}/status", self._campaign_status)
+        self.app.router.add_get(prefix + "/{campaign_id}", self._get_campaign)
+
+    # -- control ------------------------------------------------------------------------
+    def inject(self, *faults: FaultKind, endpoint: str | None = None) -> None:
+        """Queue faults for the next requests (to ``endpoint`` = ``status``, ``campaigns``,
+        ``campaign`` or ``contacts`` when given), one fault per request, in order."""
+        for fault in faults:
+            self._scripted.append((fault, endpoint))
+
+    def set_contact_count(self, campaign: str, count: int) -> None:
+        """Change how many contact-status rows ``campaign`` has (e.g. mid-export)."""
+        self.config.contact_counts[campaign] = count
+
+    def client_kwargs(self, **overrides: Any) -> dict[str, Any]:
+        """Keyword arguments for :class:`~korecampaign_async.KoreCampaignClient` pointing here."""
+        cfg = self.config
+        kwargs: dict[str, Any] = {
+            "host": self.url,
+            "stream_id": cfg.stream_id,
+            "account_id": cfg.account_id,
+            "iid": cfg.effective_iid,
+            "auth": JWTAuth(cfg.client_id, cfg.client_secret),
+        }
+        kwargs.update(overrides)
+        return kwargs
+
+    def env(self) -> dict[str, str]:
+        """``KORE_*`` environment variables pointing the CLI or SDK here."""
+        cfg = self.config
+        return {
+            "KORE_HOST": self.url,
+            "KORE_STREAM_ID": cfg.stream_id,
+            "KORE_ACCOUNT_ID": cfg.account_id,
+            "KORE_IID": cfg.effective_iid,
+            "KORE_CLIENT_ID": cfg.client_id,
+            "KORE_CLIENT_SECRET": cfg.client_secret,
+        }
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0 = any free port); return the base URL."""
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, backlog=1024)
+        await site.start()
+        bound = self._runner.addresses[0]
+        self.url = f"http://{bound[0]}:{bound[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving and close every connection."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- data -----------------------------------------------------------------------------
+    def campaign(self, index: int) -> dict[str, Any]:
+        """The JSON document of campaign ``index`` (voice when even, SMS when odd)."""
+        cached = self._campaign_cache.get(index)
+        if cached is not None:
+            return cached
+        created = EPOCH + timedelta(minutes=37 * index, milliseconds=index * 7)
+        updated = created + timedelta(minutes=5, milliseconds=311)
+        voice = index % 2 == 0
+        doc: dict[str, Any] = {
+            "name": f"{'Voice' if voice else 'SMS'} Campaign {index}",
+            "description": f"Synthetic campaign number {index}",
+            "status": STATUSES[index % len(STATUSES)],
+            "priority": str(index % 5 + 1),
+            "dncLists": {"id": "cl-emu-dnc", "name": "DNC list"} if voice else {"name": "DNC list"},
+            "isFiltersEnabled": False,
+            "createdAt": _iso(created),
+            "updatedAt": _iso(updated),
+            "campaignInstanceUpdatedAt": _iso(updated),
+            "schedule": {"isSchedulingEnabled": False, "isRecurrenceEnabled": index % 3 == 0},
+            "contactLists": [f"List {index % 7}"],
+        }
+        if voice:
+            # voice campaigns carry "_id" as in the docs' voice sample; SMS ones "id"
+            doc = {"_id": campaign_id(index), "lname": doc["name"].lower(), **doc}
+            doc["dialingMode"] = DIALING_MODES[(index // 2) % 2]
+            doc["connection"] = "Default Queue"
+            doc["experienceFlow"] = f"cf-emu-{index:06d}"
+            doc["dialingStrategy"] = {
+                "callerId": {"phoneNumber": "+14846500000"},
+                "callingHours": {
+                    "frequency": "WEEKLY",
+                    "days": [{"start": "9:00 AM", "end": "6:00 PM", "day": d} for d in ("MO", "TU", "WE", "TH", "FR")],
+                    "timezone": "Asia/Kolkata",
+                },
+                "dialingOrder": "FIFO",
+                "maxAttemptsPerRecord": 3,
+                "defaultRetryPeriod": 10,
+                "maxRingTime": 30,
+                "useSystemMappings": False,
+            }
+        else:
+            doc["id"] = campaign_id(index)
+            doc["message"] = {"message": "TWVzc2FnZSBmb3IgeW91"}
+            doc["totalMessagesSent"] = index * 3
+            doc["campaignExecutionType"] = "NORMAL"
+            doc["format"] = "simple"
+        self._campaign_cache[index] = doc
+        return doc
+
+    def _campaign_index(self, cid: str) -> int | None:
+        if not cid.startswith("cd-emu-"):
+            return None
+        try:
+            index = int(cid[7:])
+        except ValueError:
+            return None
+        return index if 0 <= index < self.config.campaigns and cid == campaign_id(index) else None
+
+    def contact_count(self, cid: str) -> int:
+        """Rows of the contact status of campaign ``cid``."""
+        return self.config.contact_counts.get(cid, self.config.contacts)
+
+    @staticmethod
+    def status_row(ci: int, r: int) -> dict[str, Any]:
+        """Contact-status row ``r`` of campaign index ``ci`` (deterministic)."""
+        n = (ci * 1_000_003 + r * 7919) % 10**10
+        return {
+            "phoneNumber": f"91{n:010d}",
+            "uniqueId": f"u-{ci}-{r}",
+            "dialerOutcome": OUTCOMES[r % len(OUTCOMES)],
+            "numberOfAttemptsSoFar": r % 3 + 1,
+            "botSessionId": f"{(ci << 32) ^ r:024x}",
+            "agentDispositionCodes": list(DISPOSITIONS[r % len(DISPOSITIONS)]),
+            "botOutboundStatus": BOT_STATUSES[r % len(BOT_STATUSES)],
+            "botOutboundStatusDetail": "user_hangup" if r % 2 else "Client side",
+        }
+
+    @staticmethod
+    def list_contact(li: int, r: int) -> dict[str, Any]:
+        """Contact ``r`` of contact list index ``li`` (deterministic)."""
+        created = EPOCH + timedelta(seconds=r, milliseconds=li)
+        return {
+            "_id": f"c-{li:04d}-{r:08d}",
+            "phoneNumber": f"+1{(li * 7_777_777 + r) % 10**10:010d}",
+            "createdAt": _iso(created),
+            "updatedAt": _iso(created + timedelta(minutes=1)),
+        }
+
+    # -- request plumbing ---------------------------------------------------------------
+    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+        return web.Response(
+            status=status,
+            body=_encode({"status": "error", "message": message}),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    def _check_auth(self, request: web.Request, *, account_query: bool) -> web.Response | None:
+        cfg = self.config
+        if request.match_info["stream_id"] != cfg.stream_id:
+            return self._error(404, f"stream {request.match_info['stream_id']} not found")
+        token = request.headers.get("auth")
+        if not token:
+            return self._error(401, "missing auth header")
+        if token not in self._valid_tokens:
+            try:
+                claims = jwt.decode(token, cfg.client_secret, algorithms=["HS256", "HS512"])
+            except jwt.PyJWTError as exc:
+                return self._error(401, f"invalid token: {exc}")
+            if claims.get("appId") != cfg.client_id:
+                return self._error(401, "invalid token: unknown appId")
+            if len(self._valid_tokens) > 1000:
+                self._valid_tokens.clear()
+            self._valid_tokens.add(token)
+        if request.headers.get("iid") != cfg.effective_iid:
+            return self._error(401, "missing or wrong iid header")
+        if request.headers.get("accountId") != cfg.account_id:
+            return self._error(401, "missing or wrong accountId header")
+        if account_query:
+            value = request.query.get("accountId")
+            if value is None:
+                return self._error(400, '"accountId" query parameter is required')
+            if value != cfg.account_id:
+                return self._error(403, "accountId does not match the token")
+        return None
+
+    def _rate_limited(self) -> web.Response | None:
+        if self._rate_windows is None:
+            return None
+        key = self.config.stream_id if self.config.rate_limit_key == "stream" else self.config.account_id
+        log = self._windows.setdefault(key, SlidingWindowLog(self._rate_windows))
+        now = time.monotonic()
+        wait = log.delay(now)
+        if wait > 0:
+            self.stats.throttled += 1
+            return self._error(429, RATE_LIMIT_MESSAGE, {"Retry-After": f"{max(wait, 0.001):.3f}"})
+        log.record(now)
+        self.stats.admitted_times.append(now)
+        return None
+
+    def _fault(self, endpoint: str) -> FaultKind | None:
+        for i, (fault, target) in enumerate(self._scripted):
+            if target is None or target == endpoint:
+                del self._scripted[i]
+                return fault
+        cfg = self.config
+        roll = self._random.random()
+        for kind, p in (("429", cfg.fault_429), ("503", cfg.fault_5xx), ("drop", cfg.fault_drop), ("malformed", cfg.fault_malformed)):
+            if roll < p:
+                return kind  # type: ignore[return-value]
+            roll -= p
+        return None
+
+    async def _serve(self, request: web.Request, endpoint: str, *, account_query: bool, build: Any) -> web.StreamResponse:
+        stats = self.stats
+        stats.requests += 1
+        stats.by_endpoint[endpoint] += 1
+        stats.in_flight += 1
+        stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            response = await self._respond(request, endpoint, account_query, build)
+        finally:
+            stats.in_flight -= 1
+        stats.by_status[response.status] += 1
+        return response
+
+    async def _respond(self, request: web.Request, endpoint: str, account_query: bool, build: Any) -> web.StreamResponse:
+        cfg = self.config
+        if cfg.latency_ms or cfg.jitter_ms:
+            await asyncio.sleep((cfg.latency_ms + self._random.uniform(0, cfg.jitter_ms)) / 1000)
+        denied = self._check_auth(request, account_query=account_query)
+        if denied is not None:
+            return denied
+        limited = self._rate_limited()
+        if limited is not None:
+            return limited
+        fault = self._fault(endpoint)
+        if fault == "429":
+            return self._error(429, RATE_LIMIT_MESSAGE, {"Retry-After": f"{cfg.retry_after:g}"})
+        if fault in ("500", "502", "503", "504"):
+            return self._error(int(fault), "Service temporarily unavailable")  # type: ignore[arg-type]
+        if fault == "drop":
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=599)
+        if fault == "html":
+            return web.Response(status=502, text="<html><body>Bad Gateway</body></html>", content_type="text/html")
+        try:
+            body = await request.read()
+            payload = msgspec.json.decode(body) if body else {}
+        except msgspec.DecodeError:
+            return self._error(400, "request body is not valid JSON")
+        result = build(request, payload)
+        if isinstance(result, web.Response):
+            return result
+        data, page_key = result
+        encoded = _encode(data)
+        if fault == "malformed":
+            encoded = encoded[: max(1, len(encoded) // 2)]
+        elif page_key is not None:
+            self.stats.pages_served[page_key] += 1
+        return web.Response(body=encoded, content_type="application/json")
+
+    @staticmethod
+    def _page_args(source: Any, max_limit: int, default_limit: int) -> tuple[int, int] | str:
+        """Validate ``page``/``limit``/``skip``; return (offset, limit) or an error message."""
+        if not isinstance(source, dict):
+            return "request body must be a JSON object"
+        limit = source.get("limit", default_limit)
+        page = source.get("page", 1)
+        skip = source.get("skip")
+        if limit == "":
+            limit = default_limit
+        if page == "":
+            page = 1
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= max_limit:
+            return f'"limit" must be an integer between 1 and {max_limit}'
+        if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+            return '"page" must be an integer greater than or equal to 1'
+        if isinstance(skip, int) and not isinstance(skip, bool) and skip >= 0 and "page" not in source:
+            return skip, limit
+        return (page - 1) * limit, limit
+
+    # -- endpoints --------------------------------------------------------------------------
+    async def _campaign_status(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            cid = req.match_info["campaign_id"]
+            index = self._campaign_index(cid)
+            if index is None:
+                return self._error(404, f"Campaign {cid} not found")
+            if index % 2:
+                return self._error(400, f"Campaign {cid} is not a voice campaign")
+            total = self.contact_count(cid)
+            if req.query.get("view") != "contacts":
+                return {"status": "success", "data": {"campaignId": cid, "totalContacts": total}}, None
+            args = self._page_args(payload, self.config.max_limit, 10)
+            if isinstance(args, str):
+                return self._error(400, args)
+            offset, limit = args
+            rows = [self.status_row(index, r) for r in range(offset, min(offset + limit, total))]
+            page = offset // limit + 1
+            data = {
+                "results": rows,
+                "page": page,
+                "limit": limit,
+                "totalPages": math.ceil(total / limit),
+                "totalResults": total,
+            }
+            return {"status": "success", "data": data}, ("status", cid, page, limit)
+
+        return await self._serve(request, "status", account_query=False, build=build)
+
+    async def _list_contacts(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            lid = req.match_info["list_id"]
+            try:
+                index = int(lid[7:]) if lid.startswith("cl-emu-") else -1
+            except ValueError:
+                index = -1
+            if not 0 <= index < self.config.contact_lists or lid != contact_list_id(index):
+                return self._error(404, f"Contact list {lid} not found")
+            query: dict[str, Any] = {}
+            for key in ("page", "limit", "skip"):
+                if key in req.query:
+                    try:
+                        query[key] = int(req.query[key])
+                    except ValueError:
+                        return self._error(400, f'"{key}" must be an integer')
+            args = self._page_args(query, self.config.max_limit, 50)
+            if isinstance(args, str):
+                return self._error(400, args)
+            offset, limit = args
+            total = self.config.list_contacts
+            rows = [self.list_contact(index, r) for r in range(offset, min(offset + limit, total))]
+            # pagination fields beside "data", as the contact-list page documents them
+            doc = {
+                "status": "success",
+                "message": "Contacts retrieved successfully",
+                "data": {"results": rows},
+                "skip": offset,
+                "limit": limit,
+                "hasMore": offset + limit < total,
+                "totalPages": math.ceil(total / limit),
+                "totalResults": total,
+            }
+            return doc, ("contacts", lid, offset // limit + 1, limit)
+
+        return await self._serve(request, "contacts", account_query=True, build=build)
+
+    async def _get_campaign(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            cid = req.match_info["campaign_id"]
+            index = self._campaign_index(cid)
+            if index is None:
+                return self._error(404, f"Campaign {cid} not found")
+            doc = self.campaign(index)
+            return {"status": "success", "message": f"Campaign {doc['name']} retrieved successfully", "data": doc}, None
+
+        return await self._serve(request, "campaign", account_query=True, build=build)
+
+    async def _list_campaigns(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            if not isinstance(payload, dict):
+                return self._error(400, "request body must be a JSON object")
+            ctype = payload.get("type")
+            if ctype not in ("voice", "sms"):
+                return self._error(400, '"type" must be one of [voice, sms]')
+            args = self._page_args(payload, self.config.max_limit, 10)
+            if isinstance(args, str):
+                return self._error(400, args)
+            offset, limit = args
+            try:
+                matches = self._matching_campaigns(ctype, payload)
+            except ValueError as exc:
+                return self._error(400, str(exc))
+            total = len(matches)
+            rows = matches[offset : offset + limit]
+            data = {
+                "results": rows,
+                "skip": offset,
+                "limit": limit,
+                "hasMore": offset + limit < total,
+                "totalPages": math.ceil(total / limit),
+                "totalResults": total,
+            }
+            key = ("campaigns", ctype + msgspec.json.encode(payload.get("filters")).decode(), offset // limit + 1, limit)
+            return {"status": "success", "message": "Campaign retrieved successfully", "data": data}, key
+
+        return await self._serve(request, "campaigns", account_query=True, build=build)
+
+    def _matching_campaigns(self, ctype: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        filters = payload.get("filters") or {}
+        if not isinstance(filters, dict):
+            raise ValueError('"filters" must be an object')
+        status = filters.get("status")
+        priority = filters.get("priority")
+        mode = filters.get("dialingMode")
+        for name, values, allowed in (
+            ("status", status, STATUSES),
+            ("priority", priority, (1, 2, 3, 4, 5)),
+            ("dialingMode", mode, DIALING_MODES),
+        ):
+            if values is not None and (not isinstance(values, list) or any(v not in allowed for v in values)):
+                raise ValueError(f'"filters.{name}" must be an array of {list(allowed)}')
+        start = payload.get("startDate")
+        end = payload.get("endDate")
+        out = []
+        for index in range(0 if ctype == "voice" else 1, self.config.campaigns, 2):
+            doc = self.campaign(index)
+            if status and doc["status"] not in status:
+                continue
+            if priority and int(doc["priority"]) not in priority:
+                continue
+            if mode and doc.get("dialingMode") not in mode:
+                continue
+            if start and doc["createdAt"] < start:
+                continue
+            if end and doc["createdAt"] > end:
+                continue
+            out.append(doc)
+        sort_by = payload.get("sortBy") or {}
+        if not isinstance(sort_by, dict):
+            raise ValueError('"sortBy" must be an object')
+        for key, direction in reversed(list(sort_by.items())):
+            if key not in ("name", "createdAt", "updatedAt") or direction not in ("asc", "desc"):
+                raise ValueError('"sortBy" fields: name, createdAt, updatedAt; directions: asc, desc')
+            out.sort(key=lambda d: d[key], reverse=direction == "desc")
+        return out
+
+
+@asynccontextmanager
+async def run_emulator(
+    config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[Emulator]:
+    """Serve an :class:`Emulator` for the duration of the ``async with`` block."""
+    emulator = Emulator(config)
+    await emulator.start(host, port)
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+
+
+def build_parser(prog: str = "python -m korecampaign_async.emulator") -> argparse.ArgumentParser:
+    """The emulator's command-line options (shared with ``korecampaign emulator``)."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve a local emulator of the Kore.ai Campaign Management API v2.",
+        epilog="example: %(prog)s --port 8080 --contacts 100000 --latency-ms 50 --fault-rate 0.05",
+    )
+    add_emulator_arguments(parser)
+    return parser
+
+
+def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the emulator options to ``parser``."""
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (0 = any free port; default 8080)")
+    parser.add_argument("--campaigns", type=int, default=20, help="number of campaigns (default 20)")
+    parser.add_argument("--contacts", type=int, default=10_000, help="contact-status rows per voice campaign")
+    parser.add_argument("--contact-lists", type=int, default=5, help="number of contact lists")
+    parser.add_argument("--list-contacts", type=int, default=10_000, help="contacts per contact list")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="random extra latency, 0..N ms")
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="fraction of requests that fail, split evenly between 429, 503, dropped connection, malformed body")
+    parser.add_argument("--retry-after", type=float, default=0.05, help="Retry-After seconds sent with injected 429s")
+    parser.add_argument("--rate-limit", default=None, help="rolling windows such as 600/60s,18000/1h (or a preset)")
+    parser.add_argument("--rate-limit-key", choices=("stream", "account"), default="stream", help="count the limit per stream or per account")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """Turn parsed emulator options into an :class:`EmulatorConfig`."""
+    share = args.fault_rate / 4
+    if args.rate_limit:
+        parse_windows(args.rate_limit)  # fail early with a clear message
+    return EmulatorConfig(
+        campaigns=args.campaigns,
+        contacts=args.contacts,
+        contact_lists=args.contact_lists,
+        list_contacts=args.list_contacts,
+        latency_ms=args.latency_ms,
+        jitter_ms=args.jitter_ms,
+        fault_429=share,
+        fault_5xx=share,
+        fault_drop=share,
+        fault_malformed=share,
+        retry_after=args.retry_after,
+        rate_limit=args.rate_limit,
+        rate_limit_key=args.rate_limit_key,
+        seed=args.seed,
+    )
+
+
+async def serve_forever(config: EmulatorConfig, host: str, port: int, *, announce: bool = True) -> None:
+    """Serve until cancelled, printing how to point the SDK and CLI here."""
+    async with run_emulator(config, host=host, port=port) as emu:
+        if announce:
+            print(f"Kore.ai Campaign API emulator listening on {emu.url}", flush=True)
+            print("Point the CLI or SDK at it with:", flush=True)
+            for key, value in emu.env().items():
+                print(f"  export {key}={value}", flush=True)
+            ids = ", ".join(campaign_id(i) for i in range(0, min(config.campaigns, 6), 2))
+            print(f"Voice campaigns: {ids} ...; contact lists: {contact_list_id(0)} ...", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m korecampaign_async.emulator``."""
+    args = build_parser().parse_args(argv)
+    try:
+        asyncio.run(serve_forever(config_from_args(args), args.host, args.port))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

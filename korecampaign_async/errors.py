@@ -1,0 +1,175 @@
+"""The exception hierarchy of korecampaign-async, written out once.
+
+Every exception the SDK raises on purpose derives from :class:`KoreCampaignError`, so a
+caller can catch everything with one ``except``. The tree::
+
+    KoreCampaignError
+    ├── ConfigurationError          settings missing or contradictory (before any I/O)
+    ├── InvalidParameterError       a request argument is out of range (before any I/O; also ValueError)
+    ├── TransportError              the network failed and retries are exhausted
+    ├── PaginationDriftError        the result set changed under a running export
+    └── KoreAPIError                the server answered, and the answer is an error
+        ├── ValidationError         400
+        ├── AuthenticationError     401 / 403
+        ├── NotFoundError           404
+        ├── RateLimitError          429 (after retries)
+        ├── ServerError             5xx (after retries)
+        └── DecodeError             2xx with a body that is not the documented JSON
+
+No exception carries a token or a client secret: messages are built from the path (never
+the query string with credentials), the status and the server's own message only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "DecodeError",
+    "InvalidParameterError",
+    "KoreAPIError",
+    "KoreCampaignError",
+    "NotFoundError",
+    "PaginationDriftError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "error_for_status",
+]
+
+
+class KoreCampaignError(Exception):
+    """Root of every error raised by korecampaign-async."""
+
+
+class ConfigurationError(KoreCampaignError):
+    """Client settings are missing or invalid; raised before any request is sent.
+
+    ``missing`` lists the names of the settings (environment variables or arguments) that
+    were not provided.
+    """
+
+    def __init__(self, message: str, *, missing: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.missing: tuple[str, ...] = tuple(missing)
+
+
+class InvalidParameterError(KoreCampaignError, ValueError):
+    """A request argument violates the documented constraints; no request was sent.
+
+    Attributes:
+        field: the request field, as the API names it (``limit``, ``filters.status``...).
+        value: the rejected value.
+        allowed: a human-readable description of the allowed values.
+    """
+
+    def __init__(self, field: str, value: object, allowed: str) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"invalid {field}={value!r}: allowed {allowed}")
+
+
+class TransportError(KoreCampaignError):
+    """Connection errors or timeouts persisted through every retry attempt."""
+
+    def __init__(self, message: str, *, method: str, path: str, attempts: int) -> None:
+        super().__init__(f"{method} {path}: {message} (after {attempts} attempt(s))")
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+
+
+class PaginationDriftError(KoreCampaignError):
+    """The result set changed while it was being paged, so continuing could drop or
+    duplicate records.
+
+    ``resume_page`` is the first page whose records were *not* yielded yet: every record
+    of the pages before it reached the caller exactly once.
+    """
+
+    def __init__(self, message: str, *, resume_page: int) -> None:
+        super().__init__(f"{message} (records of pages < {resume_page} were delivered; resume at page {resume_page})")
+        self.resume_page = resume_page
+
+
+class KoreAPIError(KoreCampaignError):
+    """The API answered with an error.
+
+    Attributes:
+        status: the HTTP status code.
+        method: the HTTP method.
+        path: the URL path (no query string, no host credentials).
+        message: the server's own message when the body carried one, else the reason.
+        body: at most the first 500 characters of the response body, for diagnosis.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str = "",
+        path: str = "",
+        body: str = "",
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.message = message
+        self.body = body[:500]
+        where = f"{method} {path}".strip()
+        super().__init__(f"HTTP {status} {where}: {message}" if where else f"HTTP {status}: {message}")
+
+
+class ValidationError(KoreAPIError):
+    """HTTP 400: the server rejected the request parameters."""
+
+
+class AuthenticationError(KoreAPIError):
+    """HTTP 401 or 403: the token, ``iid`` or ``accountId`` was not accepted."""
+
+
+class NotFoundError(KoreAPIError):
+    """HTTP 404: the campaign, contact list or stream does not exist."""
+
+
+class RateLimitError(KoreAPIError):
+    """HTTP 429 that persisted through every retry. ``retry_after`` is the server's hint in
+    seconds, when it sent one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ServerError(KoreAPIError):
+    """HTTP 5xx that persisted through every retry (or a non-retried 5xx such as 500)."""
+
+
+class DecodeError(KoreAPIError):
+    """The server answered 2xx but the body is not the documented JSON (HTML error page,
+    truncated JSON, a missing or mistyped field)."""
+
+
+def error_for_status(
+    status: int, message: str, *, method: str, path: str, body: str = "", retry_after: float | None = None
+) -> KoreAPIError:
+    """Build the typed :class:`KoreAPIError` subclass for an HTTP error status."""
+    if status == 429:
+        return RateLimitError(message, retry_after=retry_after, status=status, method=method, path=path, body=body)
+    cls: type[KoreAPIError]
+    if status == 400 or status == 422:
+        cls = ValidationError
+    elif status in (401, 403):
+        cls = AuthenticationError
+    elif status == 404:
+        cls = NotFoundError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = KoreAPIError
+    return cls(message, status=status, method=method, path=path, body=body)

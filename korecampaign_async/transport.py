@@ -1,0 +1,433 @@
+"""The I/O layer: one pooled aiohttp session, retries, pacing, statistics and hooks.
+
+:class:`Transport` sends one logical request and returns the decoded body. Around each
+attempt it takes a slot from the client's :class:`~korecampaign_async.concurrency.AdaptiveConcurrency`,
+then a token from the optional rate limit (right before sending, so the budget is
+counted when the server sees the request), and classifies the answer:
+
+* 2xx: decoded straight from bytes into the requested msgspec type. A syntax error
+  (truncated body) is retried; a shape mismatch raises :class:`DecodeError` at once.
+* 429, 502, 503, 504, connection errors, timeouts: retried by tenacity with exponential
+  backoff and jitter, never sooner than ``Retry-After``; a 429 also pauses the whole
+  client and lowers its in-flight limit.
+* anything else: the typed error from :func:`~korecampaign_async.errors.error_for_status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiohttp
+import msgspec
+from yarl import URL
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from .auth import AuthProvider
+from .concurrency import AdaptiveConcurrency
+from .errors import DecodeError, KoreAPIError, RateLimitError, ServerError, TransportError, error_for_status
+from .ratelimit import RateLimiter
+
+__all__ = [
+    "ClientStats",
+    "Hooks",
+    "PageEvent",
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
+    "RetryPolicy",
+    "Transport",
+]
+
+logger = logging.getLogger("korecampaign_async")
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried.
+
+    Attributes:
+        max_attempts: attempts per request, the first included.
+        max_time: give up retrying once this many seconds passed since the first attempt.
+        initial_backoff: first backoff in seconds; doubles per attempt (plus jitter).
+        max_backoff: ceiling of one backoff.
+        max_retry_after: ceiling applied to a server's ``Retry-After``.
+    """
+
+    max_attempts: int = 6
+    max_time: float = 300.0
+    initial_backoff: float = 0.25
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+
+    @classmethod
+    def instant(cls, max_attempts: int = 6) -> RetryPolicy:
+        """A policy for tests: same attempts, no waiting (``Retry-After`` ignored)."""
+        return cls(max_attempts=max_attempts, initial_backoff=0.0, max_backoff=0.0, max_retry_after=0.0)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1")
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    """Passed to ``on_request`` before an attempt is sent."""
+
+    method: str
+    path: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class ResponseEvent:
+    """Passed to ``on_response`` when an attempt got an HTTP answer."""
+
+    method: str
+    path: str
+    attempt: int
+    status: int
+    elapsed: float
+    bytes: int
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """Passed to ``on_retry`` before sleeping for another attempt."""
+
+    method: str
+    path: str
+    attempt: int
+    cause: str
+    wait: float
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    """Passed to ``on_page`` each time a page has been checked and handed to the caller."""
+
+    path: str
+    page: int
+    records: int
+    total_pages: int | None
+    total_results: int | None
+
+
+@dataclass
+class Hooks:
+    """Instrumentation callbacks; each is called synchronously and must be quick.
+    Exceptions raised by a hook propagate (a broken metric should be noticed)."""
+
+    on_request: Callable[[RequestEvent], None] | None = None
+    on_response: Callable[[ResponseEvent], None] | None = None
+    on_retry: Callable[[RetryEvent], None] | None = None
+    on_page: Callable[[PageEvent], None] | None = None
+
+
+@dataclass
+class ClientStats:
+    """Counters of one client, live. ``wasted_requests`` are attempts that did not yield
+    data (429s, retried failures): each one costs rate budget for nothing."""
+
+    requests: int = 0
+    responses: Counter[int] = field(default_factory=Counter)
+    pages: int = 0
+    records: int = 0
+    bytes_received: int = 0
+    retries: Counter[str] = field(default_factory=Counter)
+    throttled: int = 0
+    wasted_requests: int = 0
+    _concurrency: AdaptiveConcurrency | None = field(default=None, repr=False)
+
+    @property
+    def concurrency_limit(self) -> int:
+        """The current in-flight limit (lowered after 429s when adaptive)."""
+        return self._concurrency.limit if self._concurrency else 0
+
+    @property
+    def paused_seconds(self) -> float:
+        """Total time requests spent held by ``Retry-After`` pauses."""
+        return self._concurrency.paused_seconds if self._concurrency else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready snapshot."""
+        return {
+            "requests": self.requests,
+            "responses": {str(k): v for k, v in sorted(self.responses.items())},
+            "pages": self.pages,
+            "records": self.records,
+            "bytes_received": self.bytes_received,
+            "retries": dict(self.retries),
+            "throttled": self.throttled,
+            "wasted_requests": self.wasted_requests,
+            "concurrency_limit": self.concurrency_limit,
+            "paused_seconds": round(self.paused_seconds, 3),
+        }
+
+
+class _Transient(Exception):
+    """A network-level failure worth retrying (wraps the aiohttp/timeout exception)."""
+
+    def __init__(self, cause: str, exc: BaseException) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.exc = exc
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # HTTP-date form: fall back to our own backoff
+
+
+def _server_message(body: bytes, content_type: str) -> str:
+    """The server's error message, from a JSON body when it has one."""
+    if "html" in content_type or body.lstrip()[:1] == b"<":
+        return f"non-JSON error page ({content_type or 'unknown content type'})"
+    try:
+        doc = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return body[:200].decode("utf-8", "replace") or "empty body"
+    if isinstance(doc, dict):
+        for key in ("message", "msg", "error", "errors"):
+            if key in doc and doc[key]:
+                val = doc[key]
+                if isinstance(val, list) and val and isinstance(val[0], dict):
+                    val = val[0].get("msg") or val[0].get("message") or val[0]
+                return str(val)
+    return body[:200].decode("utf-8", "replace")
+
+
+class Transport:
+    """Send requests to one API base URL through one pooled session.
+
+    Args:
+        base_url: scheme, host and port, plus the API prefix path.
+        auth: produces the ``auth`` header.
+        headers: the other fixed headers (``iid``, ``accountId``).
+        concurrency: the client's in-flight limiter.
+        rate_limit: optional request budget, acquired right before each attempt.
+        retry: the retry policy.
+        timeout: seconds for one attempt (connect + response).
+        hooks: instrumentation callbacks.
+        connector_limit: pool size; defaults to the concurrency ceiling.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: AuthProvider,
+        headers: Mapping[str, str],
+        concurrency: AdaptiveConcurrency,
+        rate_limit: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        hooks: Hooks | None = None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._base_path = URL(self.base_url).path.rstrip("/")
+        self._auth = auth
+        self._headers = dict(headers)
+        self.concurrency = concurrency
+        self.rate_limit = rate_limit
+        self.retry = retry or RetryPolicy()
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.hooks = hooks or Hooks()
+        self.stats = ClientStats(_concurrency=concurrency)
+        self._session = session
+        self._own_session = session is None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.concurrency.max_limit + 2, keepalive_timeout=30, enable_cleanup_closed=False
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"Content-Type": "application/json", "Accept": "application/json"},
+                auto_decompress=True,
+            )
+            self._own_session = True
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session (when the transport created it)."""
+        if self._session is not None and self._own_session and not self._session.closed:
+            await self._session.close()
+
+    @property
+    def closed(self) -> bool:
+        """True when no session is open."""
+        return self._session is None or self._session.closed
+
+    # -- one logical request --------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        decoder: msgspec.json.Decoder[T],
+        *,
+        params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> T:
+        """Send ``method path`` with retries; return the body decoded by ``decoder``."""
+        policy = self.retry
+        display_path = self._base_path + path
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_time),
+            wait=self._wait,
+            retry=retry_if_exception(self._is_retryable),
+            reraise=True,
+            before_sleep=lambda state: self._before_sleep(method, display_path, state),
+        )
+        attempt_no = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempt_no = attempt.retry_state.attempt_number
+                    return await self._attempt(method, path, display_path, decoder, params, body, attempt_no)
+        except _Transient as exc:
+            raise TransportError(str(exc.exc) or exc.cause, method=method, path=display_path, attempts=attempt_no) from exc.exc
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        display_path: str,
+        decoder: msgspec.json.Decoder[T],
+        params: Mapping[str, str] | None,
+        body: bytes | None,
+        attempt: int,
+    ) -> T:
+        session = self._get_session()
+        seq = await self.concurrency.acquire()
+        try:
+            if self.rate_limit is not None:
+                await self.rate_limit.acquire()
+            if self.hooks.on_request:
+                self.hooks.on_request(RequestEvent(method, display_path, attempt))
+            headers = {**self._headers, "auth": self._auth.token()}
+            self.stats.requests += 1
+            start = time.perf_counter()
+            try:
+                async with session.request(
+                    method, self.base_url + path, params=params, data=body, headers=headers, timeout=self.timeout
+                ) as resp:
+                    data = await resp.read()
+                    status = resp.status
+                    content_type = resp.headers.get("Content-Type", "")
+                    retry_after = _retry_after(resp.headers)
+            except asyncio.TimeoutError as exc:
+                self.stats.wasted_requests += 1
+                raise _Transient("timeout", exc) from exc
+            except aiohttp.ClientError as exc:
+                self.stats.wasted_requests += 1
+                raise _Transient("connection", exc) from exc
+        finally:
+            self.concurrency.release()
+        elapsed = time.perf_counter() - start
+        self.stats.responses[status] += 1
+        self.stats.bytes_received += len(data)
+        logger.debug("%s %s -> %d attempt=%d %.1fms", method, display_path, status, attempt, elapsed * 1000)
+        if self.hooks.on_response:
+            self.hooks.on_response(ResponseEvent(method, display_path, attempt, status, elapsed, len(data)))
+        if 200 <= status < 300:
+            return self._decode(decoder, data, status, content_type, method, display_path)
+        self.stats.wasted_requests += 1
+        message = _server_message(data, content_type)
+        text = data[:500].decode("utf-8", "replace")
+        if status == 429:
+            self.stats.throttled += 1
+            self.concurrency.on_throttled(seq)
+            if retry_after:
+                self.concurrency.pause(min(retry_after, self.retry.max_retry_after))
+        error = error_for_status(status, message, method=method, path=display_path, body=text, retry_after=retry_after)
+        raise error
+
+    def _decode(
+        self, decoder: msgspec.json.Decoder[T], data: bytes, status: int, content_type: str, method: str, path: str
+    ) -> T:
+        if "html" in content_type or data.lstrip()[:1] == b"<":
+            self.stats.wasted_requests += 1
+            raise DecodeError(
+                f"expected JSON but got an HTML page ({content_type or 'no content type'})",
+                status=status, method=method, path=path, body=data[:500].decode("utf-8", "replace"),
+            )
+        try:
+            result = decoder.decode(data)
+        except msgspec.ValidationError as exc:
+            self.stats.wasted_requests += 1
+            raise DecodeError(
+                f"response does not match the documented shape: {exc}",
+                status=status, method=method, path=path, body=data[:500].decode("utf-8", "replace"),
+            ) from None
+        except msgspec.DecodeError as exc:
+            self.stats.wasted_requests += 1
+            err = DecodeError(
+                f"response body is not valid JSON: {exc}",
+                status=status, method=method, path=path, body=data[:500].decode("utf-8", "replace"),
+            )
+            err.transient = True  # type: ignore[attr-defined]
+            raise err from None
+        self.concurrency.on_success()
+        return result
+
+    # -- retry plumbing -------------------------------------------------------------------
+    @staticmethod
+    def _is_retryable(exc: BaseException) -> bool:
+        if isinstance(exc, _Transient):
+            return True
+        if isinstance(exc, RateLimitError):
+            return True
+        if isinstance(exc, ServerError):
+            return exc.status in RETRY_STATUSES
+        if isinstance(exc, DecodeError):
+            return bool(getattr(exc, "transient", False))
+        return False
+
+    def _wait(self, state: RetryCallState) -> float:
+        policy = self.retry
+        if policy.max_backoff <= 0:
+            return 0.0
+        backoff = wait_exponential_jitter(initial=policy.initial_backoff, max=policy.max_backoff, jitter=policy.initial_backoff)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            return max(backoff, min(float(retry_after), policy.max_retry_after))
+        return float(backoff)
+
+    def _before_sleep(self, method: str, path: str, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient):
+            cause = exc.cause
+        elif isinstance(exc, KoreAPIError):
+            cause = "decode" if isinstance(exc, DecodeError) else str(exc.status)
+        else:
+            cause = type(exc).__name__
+        self.stats.retries[cause] += 1
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.info("retrying %s %s after %s (attempt %d, waiting %.2fs)", method, path, cause, state.attempt_number, wait)
+        if self.hooks.on_retry:
+            self.hooks.on_retry(RetryEvent(method, path, state.attempt_number, cause, wait))
