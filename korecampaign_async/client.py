@@ -132,6 +132,9 @@ class KoreCampaignClient:
         self.page_size = check_limit(page_size, "page_size")
         self.prefetch = prefetch if prefetch is not None else max(4, 2 * max_concurrency)
         self.on_change: ChangePolicy = on_change
+        bind = getattr(rate_limit, "bind_default_key", None)
+        if callable(bind):
+            bind(self.host, self.stream_id, self.account_id)
         self._auth = resolve_auth(auth)
         self._concurrency = AdaptiveConcurrency(max_concurrency, adaptive=adaptive)
         self._transport = Transport(
@@ -156,7 +159,10 @@ class KoreCampaignClient:
         :class:`ConfigurationError` listing every missing variable at once.
         """
         source = os.environ if env is None else env
-        get = lambda name: (source.get(name) or "").strip()  # noqa: E731
+
+        def get(name: str) -> str:
+            return (source.get(name) or "").strip()
+
         kwargs: dict[str, Any] = {}
         missing: list[str] = []
         for var, arg in (("KORE_HOST", "host"), ("KORE_STREAM_ID", "stream_id"), ("KORE_ACCOUNT_ID", "account_id")):
@@ -302,7 +308,9 @@ class KoreCampaignClient:
         return self._stream(fetch, limit, start_page, "/campaign/getAllCampaignDetails")
 
     # -- campaign contacts ------------------------------------------------------------------
-    async def get_campaign_contacts(self, campaign_id: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> Page[CampaignContact]:
+    async def get_campaign_contacts(
+        self, campaign_id: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE
+    ) -> Page[CampaignContact]:
         """One page of a voice campaign's contact status (``POST campaign/{id}/status?view=contacts``)."""
         cid = check_id(campaign_id, "campaign_id")
         return await self._status_page(cid, check_page(page), check_limit(limit))
@@ -318,7 +326,13 @@ class KoreCampaignClient:
         return to_page(envelope, requested_page=page, requested_limit=limit)
 
     def iter_campaign_contacts(
-        self, campaign_id: str, *, page_size: int | None = None, start_page: int = 1, on_change: ChangePolicy | None = None
+        self,
+        campaign_id: str,
+        *,
+        page_size: int | None = None,
+        start_page: int = 1,
+        on_change: ChangePolicy | None = None,
+        prefetch: int | None = None,
     ) -> RecordStream[CampaignContact]:
         """Every contact-status row of a voice campaign, fetched concurrently, in API order.
 
@@ -328,11 +342,18 @@ class KoreCampaignClient:
         limit = check_limit(page_size or self.page_size, "page_size")
         check_page(start_page, "start_page")
         return self._stream(
-            lambda page: self._status_page(cid, page, limit), limit, start_page, f"/campaign/{cid}/status", on_change
+            lambda page: self._status_page(cid, page, limit),
+            limit,
+            start_page,
+            f"/campaign/{cid}/status",
+            on_change,
+            prefetch,
         )
 
     # -- contact lists ----------------------------------------------------------------------
-    async def get_contact_list(self, contact_list_id: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> Page[Contact]:
+    async def get_contact_list(
+        self, contact_list_id: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE
+    ) -> Page[Contact]:
         """One page of a contact list (``GET campaign/contactList/{id}/getAllContacts``)."""
         lid = check_id(contact_list_id, "contact_list_id")
         return await self._contacts_page(lid, check_page(page), check_limit(limit))
@@ -340,12 +361,21 @@ class KoreCampaignClient:
     async def _contacts_page(self, contact_list_id: str, page: int, limit: int) -> Page[Contact]:
         params = self._account_params(page=str(page), limit=str(limit), skip=str((page - 1) * limit))
         envelope = await self._transport.request(
-            "GET", f"/campaign/contactList/{quote(contact_list_id, safe='')}/getAllContacts", _CONTACT_PAGE, params=params
+            "GET",
+            f"/campaign/contactList/{quote(contact_list_id, safe='')}/getAllContacts",
+            _CONTACT_PAGE,
+            params=params,
         )
         return to_page(envelope, requested_page=page, requested_limit=limit)
 
     def iter_contact_list(
-        self, contact_list_id: str, *, page_size: int | None = None, start_page: int = 1, on_change: ChangePolicy | None = None
+        self,
+        contact_list_id: str,
+        *,
+        page_size: int | None = None,
+        start_page: int = 1,
+        on_change: ChangePolicy | None = None,
+        prefetch: int | None = None,
     ) -> RecordStream[Contact]:
         """Every contact of a contact list, fetched concurrently, in API order."""
         lid = check_id(contact_list_id, "contact_list_id")
@@ -357,18 +387,25 @@ class KoreCampaignClient:
             start_page,
             f"/campaign/contactList/{lid}/getAllContacts",
             on_change,
+            prefetch,
         )
 
     # -- many campaigns under one budget ----------------------------------------------------
-    async def iter_contacts_of(
-        self, campaign_ids: Sequence[str], *, per_campaign: int = 2
+    def iter_contacts_of(
+        self, campaign_ids: Sequence[str], *, per_campaign: int = 2, max_campaigns: int | None = None
     ) -> AsyncIterator[tuple[str, CampaignContact]]:
-        """Contacts of many campaigns, ``(campaign_id, record)`` pairs, under this client's
-        single concurrency and rate budget. See :mod:`korecampaign_async.multi`."""
+        """Contact-status rows of many voice campaigns as ``(campaign_id, record)`` pairs.
+
+        All campaigns share this client's concurrency and rate budget. At most
+        ``max_campaigns`` campaigns are read at once (default: enough to fill
+        ``max_concurrency`` with ``per_campaign`` pages each) and each has at most
+        ``per_campaign`` pages in flight or buffered, so memory stays bounded whatever the
+        number of campaigns and no campaign starves (slots are granted first come, first
+        served). Records of one campaign keep their API order. See :mod:`korecampaign_async.multi`.
+        """
         from .multi import iter_contacts_of
 
-        async for item in iter_contacts_of(self, campaign_ids, per_campaign=per_campaign):
-            yield item
+        return iter_contacts_of(self, campaign_ids, per_campaign=per_campaign, max_campaigns=max_campaigns)
 
     # -- internals --------------------------------------------------------------------------
     def _stream(
@@ -378,12 +415,13 @@ class KoreCampaignClient:
         start_page: int,
         path: str,
         on_change: ChangePolicy | None = None,
+        prefetch: int | None = None,
     ) -> RecordStream[T]:
         return RecordStream(
             fetch,
             limit=limit,
             start_page=start_page,
-            prefetch=self.prefetch,
+            prefetch=prefetch or self.prefetch,
             on_change=on_change or self.on_change,
             path=path,
             stats=self._transport.stats,

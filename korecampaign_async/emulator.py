@@ -30,9 +30,9 @@ import random
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import jwt
@@ -50,7 +50,7 @@ DIALING_MODES = ("Progressive", "Preview")
 OUTCOMES = ("completed", "", "completed", "busy", "noAnswer")
 BOT_STATUSES = ("userHangUp", "agentHangUp", "botHangUp", "transferred")
 DISPOSITIONS = ((), ("System Generated",), ("Requires Supervisor Attention",), ("Callback", "VIP"))
-EPOCH = datetime(2025, 12, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 12, 1, tzinfo=UTC)
 
 FaultKind = Literal["429", "500", "502", "503", "504", "drop", "malformed", "html"]
 _encode = msgspec.json.Encoder().encode
@@ -350,13 +350,20 @@ class Emulator:
                 return fault
         cfg = self.config
         roll = self._random.random()
-        for kind, p in (("429", cfg.fault_429), ("503", cfg.fault_5xx), ("drop", cfg.fault_drop), ("malformed", cfg.fault_malformed)):
+        for kind, p in (
+            ("429", cfg.fault_429),
+            ("503", cfg.fault_5xx),
+            ("drop", cfg.fault_drop),
+            ("malformed", cfg.fault_malformed),
+        ):
             if roll < p:
                 return kind  # type: ignore[return-value]
             roll -= p
         return None
 
-    async def _serve(self, request: web.Request, endpoint: str, *, account_query: bool, build: Any) -> web.StreamResponse:
+    async def _serve(
+        self, request: web.Request, endpoint: str, *, account_query: bool, build: Any
+    ) -> web.StreamResponse:
         stats = self.stats
         stats.requests += 1
         stats.by_endpoint[endpoint] += 1
@@ -369,7 +376,9 @@ class Emulator:
         stats.by_status[response.status] += 1
         return response
 
-    async def _respond(self, request: web.Request, endpoint: str, account_query: bool, build: Any) -> web.StreamResponse:
+    async def _respond(
+        self, request: web.Request, endpoint: str, account_query: bool, build: Any
+    ) -> web.StreamResponse:
         cfg = self.config
         if cfg.latency_ms or cfg.jitter_ms:
             await asyncio.sleep((cfg.latency_ms + self._random.uniform(0, cfg.jitter_ms)) / 1000)
@@ -383,7 +392,7 @@ class Emulator:
         if fault == "429":
             return self._error(429, RATE_LIMIT_MESSAGE, {"Retry-After": f"{cfg.retry_after:g}"})
         if fault in ("500", "502", "503", "504"):
-            return self._error(int(fault), "Service temporarily unavailable")  # type: ignore[arg-type]
+            return self._error(int(fault), "Service temporarily unavailable")
         if fault == "drop":
             if request.transport is not None:
                 request.transport.close()
@@ -528,7 +537,12 @@ class Emulator:
                 "totalPages": math.ceil(total / limit),
                 "totalResults": total,
             }
-            key = ("campaigns", ctype + msgspec.json.encode(payload.get("filters")).decode(), offset // limit + 1, limit)
+            key = (
+                "campaigns",
+                ctype + msgspec.json.encode(payload.get("filters")).decode(),
+                offset // limit + 1,
+                limit,
+            )
             return {"status": "success", "message": "Campaign retrieved successfully", "data": data}, key
 
         return await self._serve(request, "campaigns", account_query=True, build=build)
@@ -607,11 +621,20 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list-contacts", type=int, default=10_000, help="contacts per contact list")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="random extra latency, 0..N ms")
-    parser.add_argument("--fault-rate", type=float, default=0.0,
-                        help="fraction of requests that fail, split evenly between 429, 503, dropped connection, malformed body")
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="fraction of requests that fail, split evenly between 429, 503, dropped connection, malformed body",
+    )
     parser.add_argument("--retry-after", type=float, default=0.05, help="Retry-After seconds sent with injected 429s")
     parser.add_argument("--rate-limit", default=None, help="rolling windows such as 600/60s,18000/1h (or a preset)")
-    parser.add_argument("--rate-limit-key", choices=("stream", "account"), default="stream", help="count the limit per stream or per account")
+    parser.add_argument(
+        "--rate-limit-key",
+        choices=("stream", "account"),
+        default="stream",
+        help="count the limit per stream or per account",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
 
 
@@ -654,10 +677,8 @@ async def serve_forever(config: EmulatorConfig, host: str, port: int, *, announc
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m korecampaign_async.emulator``."""
     args = build_parser().parse_args(argv)
-    try:
+    with suppress(KeyboardInterrupt):
         asyncio.run(serve_forever(config_from_args(args), args.host, args.port))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -8,6 +8,7 @@ caller can catch everything with one ``except``. The tree::
     ├── InvalidParameterError       a request argument is out of range (before any I/O; also ValueError)
     ├── TransportError              the network failed and retries are exhausted
     ├── PaginationDriftError        the result set changed under a running export
+    ├── RateLimiterUnavailableError the shared (Redis) budget cannot be reached
     └── KoreAPIError                the server answered, and the answer is an error
         ├── ValidationError         400
         ├── AuthenticationError     401 / 403
@@ -34,6 +35,7 @@ __all__ = [
     "NotFoundError",
     "PaginationDriftError",
     "RateLimitError",
+    "RateLimiterUnavailableError",
     "ServerError",
     "TransportError",
     "ValidationError",
@@ -94,6 +96,10 @@ class PaginationDriftError(KoreCampaignError):
     def __init__(self, message: str, *, resume_page: int) -> None:
         super().__init__(f"{message} (records of pages < {resume_page} were delivered; resume at page {resume_page})")
         self.resume_page = resume_page
+
+
+class RateLimiterUnavailableError(KoreCampaignError):
+    """The shared rate-limit store (Redis) is unreachable and no fallback is allowed."""
 
 
 class KoreAPIError(KoreCampaignError):

@@ -135,10 +135,9 @@ class PaginationPlan:
                     f"server reports totalPages={self.total_pages} but totalResults={self.total_results} "
                     f"at limit={self.limit} needs {consistent} pages"
                 )
-            if self.total_pages and self.start_page > self.total_pages:
-                # resuming past the end: only legitimate exactly one past the last page
-                if self.start_page != self.total_pages + 1:
-                    self._drift(f"resume page {self.start_page} is beyond the last page {self.total_pages}")
+            # resuming past the end: only legitimate exactly one past the last page
+            if self.total_pages and self.start_page > self.total_pages + 1:
+                self._drift(f"resume page {self.start_page} is beyond the last page {self.total_pages}")
 
     def _on_totals_changed(self, page_number: int, page: Page[Any]) -> None:
         old = (self.total_pages, self.total_results)

@@ -43,10 +43,11 @@ def parse_windows(spec: str) -> tuple[Window, ...]:
     for part in spec.split(","):
         m = _WINDOW_RE.match(part.lower())
         unit = m.group(3) if m else ""
-        if not m or unit not in _UNITS and unit != "":
+        if not m or (unit not in _UNITS and unit != ""):
             raise InvalidParameterError(
-                "rate_limit", spec, "'N/PERIOD' windows such as '600/60s,18000/1h' (units ms, s, m, h) or a preset: "
-                + ", ".join(PRESETS)
+                "rate_limit",
+                spec,
+                "'N/PERIOD' windows such as '600/60s,18000/1h' (units ms, s, m, h) or a preset: " + ", ".join(PRESETS),
             )
         amount = float(m.group(2)) if m.group(2) else 1.0
         windows.append((int(m.group(1)), amount * _UNITS[unit or "s"]))
@@ -123,7 +124,9 @@ class RateLimit:
     ) -> None:
         if windows is None:
             if requests is None or per is None:
-                raise InvalidParameterError("rate_limit", (requests, per), "requests=N and per=SECONDS, or windows=[...]")
+                raise InvalidParameterError(
+                    "rate_limit", (requests, per), "requests=N and per=SECONDS, or windows=[...]"
+                )
             windows = [(requests, per)]
         self._log = SlidingWindowLog(windows, margin=margin)
         self._clock = clock

@@ -95,7 +95,7 @@ class RecordStream(Generic[T]):
         return gen
 
     async def _records(self) -> AsyncIterator[T]:
-        async with aclosing(self._pages()) as pages:
+        async with aclosing(self._pages()) as pages:  # type: ignore[type-var]
             async for page in pages:
                 for record in page.results:
                     yield record
@@ -120,7 +120,9 @@ class RecordStream(Generic[T]):
                     self._stats.pages += 1
                     self._stats.records += len(page.results)
                 if self._hooks is not None and self._hooks.on_page is not None:
-                    self._hooks.on_page(PageEvent(self.path, number, len(page.results), plan.total_pages, plan.total_results))
+                    self._hooks.on_page(
+                        PageEvent(self.path, number, len(page.results), plan.total_pages, plan.total_results)
+                    )
                 yield page
         finally:
             for task in tasks.values():

@@ -15,7 +15,6 @@ counted when the server sees the request), and classifies the answer:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter
@@ -25,7 +24,6 @@ from typing import Any, TypeVar
 
 import aiohttp
 import msgspec
-from yarl import URL
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -34,6 +32,7 @@ from tenacity import (
     stop_after_delay,
     wait_exponential_jitter,
 )
+from yarl import URL
 
 from .auth import AuthProvider
 from .concurrency import AdaptiveConcurrency
@@ -209,7 +208,7 @@ def _server_message(body: bytes, content_type: str) -> str:
         return body[:200].decode("utf-8", "replace") or "empty body"
     if isinstance(doc, dict):
         for key in ("message", "msg", "error", "errors"):
-            if key in doc and doc[key]:
+            if doc.get(key):
                 val = doc[key]
                 if isinstance(val, list) and val and isinstance(val[0], dict):
                     val = val[0].get("msg") or val[0].get("message") or val[0]
@@ -308,7 +307,9 @@ class Transport:
                     attempt_no = attempt.retry_state.attempt_number
                     return await self._attempt(method, path, display_path, decoder, params, body, attempt_no)
         except _Transient as exc:
-            raise TransportError(str(exc.exc) or exc.cause, method=method, path=display_path, attempts=attempt_no) from exc.exc
+            raise TransportError(
+                str(exc.exc) or exc.cause, method=method, path=display_path, attempts=attempt_no
+            ) from exc.exc
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     async def _attempt(
@@ -339,7 +340,7 @@ class Transport:
                     status = resp.status
                     content_type = resp.headers.get("Content-Type", "")
                     retry_after = _retry_after(resp.headers)
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 self.stats.wasted_requests += 1
                 raise _Transient("timeout", exc) from exc
             except aiohttp.ClientError as exc:
@@ -373,7 +374,10 @@ class Transport:
             self.stats.wasted_requests += 1
             raise DecodeError(
                 f"expected JSON but got an HTML page ({content_type or 'no content type'})",
-                status=status, method=method, path=path, body=data[:500].decode("utf-8", "replace"),
+                status=status,
+                method=method,
+                path=path,
+                body=data[:500].decode("utf-8", "replace"),
             )
         try:
             result = decoder.decode(data)
@@ -381,13 +385,19 @@ class Transport:
             self.stats.wasted_requests += 1
             raise DecodeError(
                 f"response does not match the documented shape: {exc}",
-                status=status, method=method, path=path, body=data[:500].decode("utf-8", "replace"),
+                status=status,
+                method=method,
+                path=path,
+                body=data[:500].decode("utf-8", "replace"),
             ) from None
         except msgspec.DecodeError as exc:
             self.stats.wasted_requests += 1
             err = DecodeError(
                 f"response body is not valid JSON: {exc}",
-                status=status, method=method, path=path, body=data[:500].decode("utf-8", "replace"),
+                status=status,
+                method=method,
+                path=path,
+                body=data[:500].decode("utf-8", "replace"),
             )
             err.transient = True  # type: ignore[attr-defined]
             raise err from None
@@ -411,7 +421,9 @@ class Transport:
         policy = self.retry
         if policy.max_backoff <= 0:
             return 0.0
-        backoff = wait_exponential_jitter(initial=policy.initial_backoff, max=policy.max_backoff, jitter=policy.initial_backoff)(state)
+        backoff = wait_exponential_jitter(
+            initial=policy.initial_backoff, max=policy.max_backoff, jitter=policy.initial_backoff
+        )(state)
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
@@ -428,6 +440,8 @@ class Transport:
             cause = type(exc).__name__
         self.stats.retries[cause] += 1
         wait = state.next_action.sleep if state.next_action else 0.0
-        logger.info("retrying %s %s after %s (attempt %d, waiting %.2fs)", method, path, cause, state.attempt_number, wait)
+        logger.info(
+            "retrying %s %s after %s (attempt %d, waiting %.2fs)", method, path, cause, state.attempt_number, wait
+        )
         if self.hooks.on_retry:
             self.hooks.on_retry(RetryEvent(method, path, state.attempt_number, cause, wait))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import TypeGuard, cast
 
 from .errors import InvalidParameterError
 from .models import CampaignFilters, CampaignType, SortDirection
@@ -47,35 +48,37 @@ _SNAKE_SORT = {"created_at": "createdAt", "updated_at": "updatedAt"}
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~:-]*$")
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def check_page(page: object, field: str = "page") -> int:
     """A page number: an integer >= 1."""
-    if not _is_int(page) or page < 1:  # type: ignore[operator]
+    if not _is_int(page) or page < 1:
         raise InvalidParameterError(field, page, "an integer >= 1")
-    return page  # type: ignore[return-value]
+    return page
 
 
 def check_limit(limit: object, field: str = "limit", maximum: int = MAX_PAGE_SIZE) -> int:
     """A page size: an integer in 1..maximum."""
-    if not _is_int(limit) or not 1 <= limit <= maximum:  # type: ignore[operator]
+    if not _is_int(limit) or not 1 <= limit <= maximum:
         raise InvalidParameterError(field, limit, f"an integer from 1 to {maximum}")
-    return limit  # type: ignore[return-value]
+    return limit
 
 
 def check_campaign_type(value: object) -> CampaignType:
     """``type`` of ``getAllCampaignDetails``: ``voice`` or ``sms``."""
     if value not in CAMPAIGN_TYPES:
         raise InvalidParameterError("type", value, " or ".join(repr(t) for t in CAMPAIGN_TYPES))
-    return value  # type: ignore[return-value]
+    return value
 
 
 def check_id(value: object, field: str) -> str:
     """A path identifier (campaign or contact-list id): non-empty, no slash or space."""
     if not isinstance(value, str) or not _ID_RE.match(value):
-        raise InvalidParameterError(field, value, "a non-empty id such as 'cd-...' (letters, digits, '-', '_', '.', ':')")
+        raise InvalidParameterError(
+            field, value, "a non-empty id such as 'cd-...' (letters, digits, '-', '_', '.', ':')"
+        )
     return value
 
 
@@ -88,14 +91,16 @@ def check_iso_datetime(value: object, field: str) -> str | None:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
         except ValueError:
-            raise InvalidParameterError(field, value, "an ISO-8601 timestamp such as '2025-12-01T00:00:00.000Z'") from None
+            raise InvalidParameterError(
+                field, value, "an ISO-8601 timestamp such as '2025-12-01T00:00:00.000Z'"
+            ) from None
     elif isinstance(value, datetime):
         parsed = value
     else:
         raise InvalidParameterError(field, value, "a datetime or an ISO-8601 string")
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    utc = parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    utc = parsed.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
@@ -122,7 +127,7 @@ def check_sort(sort_by: object) -> dict[str, SortDirection] | None:
             raise InvalidParameterError("sortBy", name, "one of " + ", ".join(SORT_FIELDS))
         if direction not in SORT_DIRECTIONS:
             raise InvalidParameterError(f"sortBy.{wire}", direction, "'asc' or 'desc'")
-        result[wire] = direction  # type: ignore[index,assignment]
+        result[cast(str, wire)] = cast(SortDirection, direction)
     return result or None
 
 
@@ -145,7 +150,11 @@ def check_filters(
     if filters is None:
         return None
     if isinstance(filters, CampaignFilters):
-        raw: dict[str, object] = {"status": filters.status, "priority": filters.priority, "dialingMode": filters.dialing_mode}
+        raw: dict[str, object] = {
+            "status": filters.status,
+            "priority": filters.priority,
+            "dialingMode": filters.dialing_mode,
+        }
     elif isinstance(filters, Mapping):
         raw = dict(filters)
         if "dialing_mode" in raw:
@@ -162,9 +171,9 @@ def check_filters(
     if status is not None:
         out.status = [str(s) for s in _check_members("filters.status", status, CAMPAIGN_STATUSES)]
     if priority is not None:
-        pri = priority if not isinstance(priority, (str, int)) else [priority]
-        converted = [int(p) if isinstance(p, str) and p.isdigit() else p for p in pri]  # type: ignore[union-attr]
-        out.priority = [int(p) for p in _check_members("filters.priority", converted, PRIORITIES)]  # type: ignore[call-overload]
+        pri = [priority] if isinstance(priority, (str, int)) or not isinstance(priority, Iterable) else list(priority)
+        converted = [int(p) if isinstance(p, str) and p.isdigit() else p for p in pri]
+        out.priority = [cast(int, p) for p in _check_members("filters.priority", converted, PRIORITIES)]
     if mode is not None:
         if campaign_type != "voice":
             raise InvalidParameterError("filters.dialingMode", mode, "only with type='voice'")

@@ -1,0 +1,660 @@
+"""Crash-safe, resumable exports of paged records to JSON Lines, CSV or Parquet.
+
+The pieces, each usable alone:
+
+* :func:`columns_for` derives a stable, typed column list from a msgspec ``Struct`` type
+  (nested structs dotted: ``dialingStrategy.callerId.phoneNumber``), so the CSV header and
+  the Parquet schema never depend on which fields the first record happened to carry.
+* Sinks (:class:`JsonlSink`, :class:`CsvSink`, :class:`ParquetSink`) write whole pages to a
+  temporary ``FILE.part`` and report a *state* after each page (a byte offset, or the list
+  of finished Parquet part files). :meth:`finish` renames (or merges) into ``FILE`` only on
+  success.
+* :class:`Checkpoint` stores ``next_page``, rows and the sink state next to the output,
+  atomically. :func:`export_stream` drives a :class:`~korecampaign_async.streaming.RecordStream`
+  into a sink and keeps the checkpoint current; ``resume=True`` truncates the ``.part`` to
+  the last fully written page and continues from there: no row lost or written twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
+
+import msgspec
+
+from .errors import ConfigurationError, InvalidParameterError
+from .models import Campaign, CampaignContact
+from .streaming import RecordStream
+
+if TYPE_CHECKING:
+    from .client import KoreCampaignClient
+
+__all__ = [
+    "FORMATS",
+    "Checkpoint",
+    "Column",
+    "CsvSink",
+    "ExportResult",
+    "JsonlSink",
+    "ParquetSink",
+    "Progress",
+    "Sink",
+    "columns_for",
+    "export_many",
+    "export_stream",
+    "flatten",
+    "infer_format",
+    "open_sink",
+]
+
+Format = Literal["jsonl", "csv", "parquet"]
+FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
+Kind = Literal["str", "int", "float", "bool", "datetime", "list", "json"]
+_EXTENSIONS: dict[str, Format] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+_json_lines = msgspec.json.Encoder()
+CHECKPOINT_VERSION = 1
+
+
+def infer_format(path: str, explicit: str | None = None) -> Format:
+    """The output format: ``explicit`` if given, else from the file extension (``-`` = jsonl)."""
+    if explicit:
+        if explicit not in FORMATS:
+            raise InvalidParameterError("--format", explicit, "one of " + ", ".join(FORMATS))
+        if explicit == "parquet" and path == "-":
+            raise InvalidParameterError("--out", path, "a file path (parquet cannot stream to stdout)")
+        return explicit
+    if path == "-":
+        return "jsonl"
+    fmt = _EXTENSIONS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InvalidParameterError(
+            "--format", None, f"jsonl, csv or parquet (cannot infer from {path!r}; use .jsonl/.csv/.parquet)"
+        )
+    return fmt
+
+
+# -- columns --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    """One flat output column: its dotted ``name``, the key ``path`` in the encoded record,
+    and its value ``kind``."""
+
+    name: str
+    path: tuple[str, ...]
+    kind: Kind
+
+
+def _leaf_kind(t: msgspec.inspect.Type) -> Kind | None:
+    if isinstance(t, msgspec.inspect.StrType):
+        return "str"
+    if isinstance(t, msgspec.inspect.BoolType):
+        return "bool"
+    if isinstance(t, msgspec.inspect.IntType):
+        return "int"
+    if isinstance(t, msgspec.inspect.FloatType):
+        return "float"
+    if isinstance(t, msgspec.inspect.DateTimeType):
+        return "datetime"
+    if isinstance(t, msgspec.inspect.ListType) and _leaf_kind(t.item_type) in ("str", "int", "float"):
+        return "list"
+    return None
+
+
+def _columns(t: msgspec.inspect.StructType, prefix: tuple[str, ...]) -> list[Column]:
+    out: list[Column] = []
+    for f in t.fields:
+        if f.encode_name == "_id":  # folded into "id" by the models
+            continue
+        path = (*prefix, f.encode_name)
+        ftype = f.type
+        if isinstance(ftype, msgspec.inspect.UnionType):
+            members = [m for m in ftype.types if not isinstance(m, msgspec.inspect.NoneType)]
+            if len(members) == 1:
+                ftype = members[0]
+            elif any(isinstance(m, msgspec.inspect.StrType) for m in members) and all(
+                _leaf_kind(m) in ("str", "int", "float") for m in members
+            ):
+                out.append(Column(".".join(path), path, "str"))
+                continue
+            else:
+                out.append(Column(".".join(path), path, "json"))
+                continue
+        if isinstance(ftype, msgspec.inspect.StructType):
+            out.extend(_columns(ftype, path))
+            continue
+        out.append(Column(".".join(path), path, _leaf_kind(ftype) or "json"))
+    return out
+
+
+def columns_for(record_type: type[msgspec.Struct]) -> list[Column]:
+    """Flat, typed columns of ``record_type`` in declaration order."""
+    info = msgspec.inspect.type_info(record_type)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return _columns(info, ())
+
+
+def _get(doc: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(key)
+    return doc
+
+
+def flatten(records: Iterable[msgspec.Struct], columns: Sequence[Column]) -> list[list[Any]]:
+    """Rows of Python values, one per record, in column order (``None`` for absent)."""
+    docs = msgspec.to_builtins(list(records), builtin_types=(datetime,))
+    return [[_get(doc, c.path) for c in columns] for doc in docs]
+
+
+def _csv_cell(value: Any, kind: Kind) -> str:
+    if value is None:
+        return ""
+    if kind == "list":
+        return "|".join(str(v) for v in value)
+    if kind == "bool":
+        return "true" if value else "false"
+    if kind == "datetime":
+        return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else str(value)
+    if kind == "json":
+        return msgspec.json.encode(value).decode()
+    return str(value)
+
+
+# -- sinks ----------------------------------------------------------------------------------
+class Sink(Protocol):
+    """Where pages go. ``state()`` describes what is durably written after the last page."""
+
+    path: str
+
+    def write(self, records: Sequence[msgspec.Struct]) -> None:
+        """Append one page of records."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """Flush and describe the output up to the last written page (for the checkpoint)."""
+        ...
+
+    def finish(self) -> None:
+        """Complete the output: move it into place."""
+        ...
+
+    def close(self) -> None:
+        """Release file handles without completing (the ``.part`` stays for a resume)."""
+        ...
+
+
+class _ByteSink:
+    """Shared logic of the line-oriented sinks: a ``.part`` file written in whole pages."""
+
+    path: str
+
+    def __init__(self, path: str, *, resume_state: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self._stdout = path == "-"
+        if self._stdout:
+            self._fh: IO[bytes] = sys.stdout.buffer
+            return
+        self.part = path + ".part"
+        Path(self.part).parent.mkdir(parents=True, exist_ok=True)
+        if resume_state is not None:
+            offset = int(resume_state["bytes"])
+            if not os.path.exists(self.part) or os.path.getsize(self.part) < offset:
+                raise ConfigurationError(f"cannot resume: {self.part} is missing or shorter than the checkpoint says")
+            self._fh = open(self.part, "r+b")  # noqa: SIM115 - closed by finish()/close()
+            self._fh.truncate(offset)
+            self._fh.seek(offset)
+        else:
+            self._fh = open(self.part, "wb")  # noqa: SIM115
+            self._start()
+
+    def _start(self) -> None:
+        """Write a header (CSV) when a new file starts."""
+
+    def state(self) -> dict[str, Any]:
+        self._fh.flush()
+        return {"bytes": self._fh.tell() if not self._stdout else 0}
+
+    def finish(self) -> None:
+        self._fh.flush()
+        if self._stdout:
+            return
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self.part, self.path)
+
+    def close(self) -> None:
+        if not self._stdout and not self._fh.closed:
+            self._fh.flush()
+            self._fh.close()
+
+
+class JsonlSink(_ByteSink):
+    """JSON Lines, encoded by msgspec straight from the structs (one record per line)."""
+
+    def __init__(self, path: str, record_type: type[msgspec.Struct], *, resume_state: dict[str, Any] | None = None):
+        super().__init__(path, resume_state=resume_state)
+
+    def write(self, records: Sequence[msgspec.Struct]) -> None:
+        self._fh.write(_json_lines.encode_lines(records))
+
+
+class CsvSink(_ByteSink):
+    """CSV with a stable header from the record type: nested objects dotted, lists of
+    scalars joined with ``|``, other lists as compact JSON, booleans ``true``/``false``."""
+
+    def __init__(self, path: str, record_type: type[msgspec.Struct], *, resume_state: dict[str, Any] | None = None):
+        self.columns = columns_for(record_type)
+        super().__init__(path, resume_state=resume_state)
+
+    def _start(self) -> None:
+        self._emit([[c.name for c in self.columns]])
+
+    def _emit(self, rows: list[list[str]]) -> None:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        self._fh.write(buf.getvalue().encode())
+
+    def write(self, records: Sequence[msgspec.Struct]) -> None:
+        kinds = [c.kind for c in self.columns]
+        rows = flatten(records, self.columns)
+        self._emit([[_csv_cell(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows])
+
+
+class ParquetSink:
+    """Parquet with a typed schema (pyarrow, extra ``parquet``).
+
+    Pages are written into numbered part files of about ``rows_per_part`` rows under
+    ``FILE.parts/``; the checkpoint lists the finished parts, so a resume keeps them and
+    drops the unfinished one. :meth:`finish` merges the parts into ``FILE``.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        record_type: type[msgspec.Struct],
+        *,
+        resume_state: dict[str, Any] | None = None,
+        rows_per_part: int = 50_000,
+    ) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ConfigurationError(
+                "Parquet output needs pyarrow: pip install 'korecampaign-async[parquet]'", missing=["pyarrow"]
+            ) from None
+        self._pa = pa
+        self._pq = pq
+        self.path = path
+        self.columns = columns_for(record_type)
+        types = {
+            "str": pa.string(),
+            "int": pa.int64(),
+            "float": pa.float64(),
+            "bool": pa.bool_(),
+            "datetime": pa.timestamp("ms", tz="UTC"),
+            "list": pa.list_(pa.string()),
+            "json": pa.string(),
+        }
+        self.schema = pa.schema([pa.field(c.name, types[c.kind]) for c in self.columns])
+        self.dir = path + ".parts"
+        self.rows_per_part = rows_per_part
+        if resume_state is not None:
+            self.parts: list[str] = list(resume_state["parts"])
+            missing = [p for p in self.parts if not os.path.exists(p)]
+            if missing:
+                raise ConfigurationError(f"cannot resume: part files missing: {', '.join(missing)}")
+            for name in os.listdir(self.dir):
+                full = os.path.join(self.dir, name)
+                if full not in self.parts:
+                    os.remove(full)  # an unfinished part: its pages will be fetched again
+        else:
+            self.parts = []
+            os.makedirs(self.dir, exist_ok=True)
+            for name in os.listdir(self.dir):
+                os.remove(os.path.join(self.dir, name))
+        self._writer: Any = None
+        self._current = ""
+        self._rows_in_part = 0
+
+    def write(self, records: Sequence[msgspec.Struct]) -> None:
+        rows = flatten(records, self.columns)
+        arrays = []
+        for i, column in enumerate(self.columns):
+            values = [row[i] for row in rows]
+            if column.kind == "json":
+                values = [None if v is None else msgspec.json.encode(v).decode() for v in values]
+            elif column.kind == "list":
+                values = [None if v is None else [str(x) for x in v] for v in values]
+            elif column.kind == "str":
+                values = [None if v is None else str(v) for v in values]
+            arrays.append(self._pa.array(values, type=self.schema.field(i).type))
+        table = self._pa.Table.from_arrays(arrays, schema=self.schema)
+        if self._writer is None:
+            self._current = os.path.join(self.dir, f"part-{len(self.parts):06d}.parquet")
+            self._writer = self._pq.ParquetWriter(self._current, self.schema)
+        self._writer.write_table(table)
+        self._rows_in_part += len(rows)
+        if self._rows_in_part >= self.rows_per_part:
+            self._close_part()
+
+    def _close_part(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self.parts.append(self._current)
+            self._writer = None
+            self._rows_in_part = 0
+
+    def state(self) -> dict[str, Any]:
+        # Only finished parts are durable: close the current one so the checkpoint can name it.
+        self._close_part()
+        return {"parts": list(self.parts)}
+
+    def finish(self) -> None:
+        self._close_part()
+        tmp = self.path + ".part"
+        with self._pq.ParquetWriter(tmp, self.schema) as writer:
+            if not self.parts:
+                writer.write_table(self.schema.empty_table())
+            for part in self.parts:
+                writer.write_table(self._pq.read_table(part, schema=self.schema))
+        os.replace(tmp, self.path)
+        for part in self.parts:
+            os.remove(part)
+        os.rmdir(self.dir)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()  # unfinished part; not in the checkpoint, removed on resume
+            self._writer = None
+
+
+def open_sink(
+    path: str, fmt: Format, record_type: type[msgspec.Struct], *, resume_state: dict[str, Any] | None = None
+) -> Sink:
+    """The sink for ``fmt`` writing ``path`` (optionally resuming from a checkpoint state)."""
+    if fmt == "jsonl":
+        return JsonlSink(path, record_type, resume_state=resume_state)
+    if fmt == "csv":
+        return CsvSink(path, record_type, resume_state=resume_state)
+    return ParquetSink(path, record_type, resume_state=resume_state)
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+@dataclass
+class Checkpoint:
+    """Where an export stands, stored atomically as JSON beside the output.
+
+    ``identity`` names the export (endpoint, resource id, query, page size, format): a
+    resume with a different identity is refused rather than mixing two exports.
+    """
+
+    path: str
+    identity: dict[str, Any]
+    next_page: int = 1
+    rows: int = 0
+    sink_state: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def for_output(cls, out: str, identity: dict[str, Any]) -> Checkpoint:
+        """The checkpoint of output file ``out``."""
+        return cls(out + ".checkpoint.json", identity)
+
+    def load(self) -> bool:
+        """Read a saved checkpoint; False when there is none. Raises on a mismatch."""
+        if not os.path.exists(self.path):
+            return False
+        with open(self.path, "rb") as fh:
+            doc = json.load(fh)
+        if doc.get("version") != CHECKPOINT_VERSION or doc.get("identity") != self.identity:
+            raise ConfigurationError(
+                f"{self.path} belongs to a different export ({doc.get('identity')}); "
+                "delete it or run the same command to resume"
+            )
+        self.next_page = int(doc["next_page"])
+        self.rows = int(doc["rows"])
+        self.sink_state = dict(doc["sink_state"])
+        return True
+
+    def save(self) -> None:
+        """Write atomically (temp file + rename)."""
+        doc = {
+            "version": CHECKPOINT_VERSION,
+            "identity": self.identity,
+            "next_page": self.next_page,
+            "rows": self.rows,
+            "sink_state": self.sink_state,
+            "saved_at": time.time(),
+        }
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(doc, fh)
+        os.replace(tmp, self.path)
+
+    def remove(self) -> None:
+        """Delete after a successful export."""
+        if os.path.exists(self.path):
+            os.remove(self.path)
+
+
+# -- driving an export ----------------------------------------------------------------------
+@dataclass
+class Progress:
+    """A progress report, sent after each page."""
+
+    rows: int
+    total_results: int | None
+    pages: int
+    total_pages: int | None
+    elapsed: float
+    resumed_rows: int = 0
+    first_page: int = 1
+
+
+@dataclass
+class ExportResult:
+    """What an export produced."""
+
+    path: str
+    rows: int
+    pages: int
+    elapsed: float
+    resumed_from_page: int = 1
+    total_results: int | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        """Rows written by this run per second of wall time."""
+        return self.rows / self.elapsed if self.elapsed > 0 else 0.0
+
+
+async def export_stream(
+    stream: RecordStream[Any],
+    sink: Sink,
+    checkpoint: Checkpoint | None = None,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    checkpoint_every: float = 0.25,
+) -> ExportResult:
+    """Write every page of ``stream`` to ``sink``, checkpointing as it goes.
+
+    On success the sink is finished (moved into place) and the checkpoint removed. On any
+    failure or cancellation the checkpoint is saved at the last fully written page and the
+    exception propagates, leaving the ``.part`` output for a resume.
+    """
+    start = time.perf_counter()
+    base_rows = checkpoint.rows if checkpoint else 0
+    rows = base_rows
+    pages = 0
+    last_save = 0.0
+    completed = False
+    try:
+        async for page in stream.pages():
+            sink.write(page.results)
+            rows += len(page.results)
+            pages += 1
+            now = time.perf_counter()
+            if checkpoint is not None and now - last_save >= checkpoint_every:
+                checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, sink.state()
+                checkpoint.save()
+                last_save = now
+            if on_progress is not None:
+                on_progress(
+                    Progress(
+                        rows,
+                        stream.total_results,
+                        stream.next_page - 1,
+                        stream.total_pages,
+                        now - start,
+                        base_rows,
+                        stream.start_page,
+                    )
+                )
+        sink.finish()
+        completed = True
+    finally:
+        if not completed:
+            if checkpoint is not None:
+                checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, sink.state()
+                checkpoint.save()
+            sink.close()
+    if checkpoint is not None:
+        checkpoint.remove()
+    return ExportResult(
+        path=sink.path,
+        rows=rows,
+        pages=pages,
+        elapsed=time.perf_counter() - start,
+        resumed_from_page=stream.start_page,
+        total_results=stream.total_results,
+    )
+
+
+async def export_to_file(
+    open_stream: Callable[[int], RecordStream[Any]],
+    out: str,
+    fmt: Format,
+    record_type: type[msgspec.Struct],
+    identity: dict[str, Any],
+    *,
+    resume: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_start: Callable[[RecordStream[Any]], None] | None = None,
+) -> ExportResult:
+    """Export to ``out`` with a temp file, a checkpoint, and optional resume.
+
+    ``open_stream(start_page)`` builds the record stream. ``out == "-"`` streams to stdout
+    without temp file or checkpoint.
+    """
+    if out == "-":
+        stream = open_stream(1)
+        if on_start:
+            on_start(stream)
+        return await export_stream(stream, open_sink(out, fmt, record_type), None, on_progress=on_progress)
+    checkpoint = Checkpoint.for_output(out, {**identity, "format": fmt})
+    state: dict[str, Any] | None = None
+    if resume and checkpoint.load():
+        state = checkpoint.sink_state
+    elif os.path.exists(checkpoint.path) and not resume:
+        raise ConfigurationError(f"{checkpoint.path} exists from an interrupted run: add --resume to continue it")
+    sink = open_sink(out, fmt, record_type, resume_state=state)
+    stream = open_stream(checkpoint.next_page)
+    if on_start:
+        on_start(stream)
+    return await export_stream(stream, sink, checkpoint, on_progress=on_progress)
+
+
+@dataclass
+class ManifestEntry:
+    """One campaign of an ``export_many`` run."""
+
+    campaign_id: str
+    name: str | None
+    rows: int
+    file: str
+
+
+async def export_many(
+    client: KoreCampaignClient,
+    campaigns: Sequence[Campaign | str],
+    out_dir: str,
+    *,
+    fmt: Format = "jsonl",
+    resume: bool = False,
+    max_campaigns: int | None = None,
+    per_campaign: int = 2,
+    on_progress: Callable[[str, Progress], None] | None = None,
+) -> list[ManifestEntry]:
+    """Export the contacts of many voice campaigns, one file each, under the client's single
+    budget, and write ``manifest.json`` (campaign id, name, rows, file) in ``out_dir``.
+
+    Campaign files already completed (present in a previous manifest) are kept on resume.
+    """
+    import asyncio
+
+    os.makedirs(out_dir, exist_ok=True)
+    width = max_campaigns or max(1, client.max_concurrency // per_campaign)
+    slots = asyncio.Semaphore(width)
+    manifest_path = os.path.join(out_dir, "manifest.json")
+    previous: dict[str, dict[str, Any]] = {}
+    if resume and os.path.exists(manifest_path):
+        with open(manifest_path) as fh:
+            previous = {e["campaign_id"]: e for e in json.load(fh)["campaigns"]}
+    ext = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}[fmt]
+    entries: dict[str, ManifestEntry] = {}
+
+    async def one(item: Campaign | str) -> None:
+        cid = item if isinstance(item, str) else (item.id or "")
+        name = None if isinstance(item, str) else item.name
+        target = os.path.join(out_dir, f"{cid}.{ext}")
+        done = previous.get(cid)
+        if done is not None and os.path.exists(target):
+            entries[cid] = ManifestEntry(cid, name, int(done["rows"]), os.path.basename(target))
+            return
+        async with slots:
+            result = await export_to_file(
+                lambda start: client.iter_campaign_contacts(cid, start_page=start, prefetch=per_campaign),
+                target,
+                fmt,
+                CampaignContact,
+                {"endpoint": "campaign-contacts", "id": cid, "page_size": client.page_size},
+                resume=resume,
+                on_progress=(lambda p: on_progress(cid, p)) if on_progress else None,
+            )
+        entries[cid] = ManifestEntry(cid, name, result.rows, os.path.basename(target))
+        _write_manifest(manifest_path, entries)
+
+    async with asyncio.TaskGroup() as group:
+        for item in campaigns:
+            group.create_task(one(item))
+    ordered = [entries[(c if isinstance(c, str) else c.id or "")] for c in campaigns]
+    _write_manifest(manifest_path, {e.campaign_id: e for e in ordered})
+    return ordered
+
+
+def _write_manifest(path: str, entries: dict[str, ManifestEntry]) -> None:
+    doc = {
+        "campaigns": [
+            msgspec.structs.asdict(e) if isinstance(e, msgspec.Struct) else e.__dict__ for e in entries.values()
+        ]
+    }
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(doc, fh, indent=2)
+    os.replace(tmp, path)

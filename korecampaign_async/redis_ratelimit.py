@@ -1,0 +1,204 @@
+"""A request budget shared by every process and host through Redis.
+
+One Lua script per acquire does the whole sliding-window-log check atomically on the
+Redis server, with the Redis server's clock, so processes on hosts with skewed clocks
+still share one exact rolling budget and there is no client-side read-modify-write race.
+The script checks every window, and records the request only when all have room; when
+one is full it returns how long until the oldest blocking request leaves the window.
+
+Needs redis-py (``pip install korecampaign-async[redis]``); the SDK core never imports
+this module unless :class:`RedisRateLimit` is used.
+
+If Redis cannot be reached, ``fallback="local"`` (default) switches to an in-process
+:class:`~korecampaign_async.ratelimit.RateLimit` at ``fallback_fraction`` of the budget
+(each process takes its share, so a fleet of N workers should use about 1/N), logs a
+warning, and tries Redis again every ``reconnect_after`` seconds; ``fallback="fail"``
+raises :class:`~korecampaign_async.errors.RateLimiterUnavailableError`. Never unlimited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from .errors import InvalidParameterError, RateLimiterUnavailableError
+from .ratelimit import PRESETS, RateLimit, Window, _check_windows
+
+__all__ = ["RedisRateLimit", "SLIDING_WINDOW_LUA"]
+
+logger = logging.getLogger("korecampaign_async")
+
+#: KEYS[1] zset of admissions; ARGV: member, margin_ms, then (limit, period_ms) pairs.
+#: Returns "0" when admitted, else the milliseconds to wait.
+SLIDING_WINDOW_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local margin = tonumber(ARGV[2])
+local wait = 0
+local longest = 0
+for i = 3, #ARGV, 2 do
+  local limit = tonumber(ARGV[i])
+  local period = tonumber(ARGV[i + 1]) + margin
+  if period > longest then longest = period end
+  local horizon = now - period
+  local inside = redis.call('ZCOUNT', KEYS[1], '(' .. horizon, '+inf')
+  if inside >= limit then
+    local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. horizon, 'WITHSCORES', 'LIMIT', limit - 1, 1)
+    local w = tonumber(e[2]) + period - now
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then
+  return tostring(wait)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
+redis.call('PEXPIRE', KEYS[1], math.ceil(longest) + 1000)
+return '0'
+"""
+
+
+class RedisRateLimit:
+    """Rolling-window budget shared through Redis.
+
+    Args:
+        url: a Redis URL such as ``redis://127.0.0.1:6379/0``.
+        key: the Redis key of the budget. Every process using the same key shares it. When
+            ``None`` the client binds a default of host + stream id (+ account id when
+            ``per="account"``).
+        windows: ``(requests, seconds)`` pairs checked together (default: the runtime tier).
+        per: ``"stream"`` (bot-level limits) or ``"account"`` (account-level limits), used for
+            the default key.
+        fallback: ``"local"`` or ``"fail"`` when Redis is unreachable.
+        fallback_fraction: share of the budget the local fallback uses.
+        margin: seconds added to each window to absorb network jitter.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        key: str | None = None,
+        windows: Sequence[Window] = PRESETS["runtime"],
+        per: Literal["stream", "account"] = "stream",
+        fallback: Literal["local", "fail"] = "local",
+        fallback_fraction: float = 0.5,
+        margin: float = 0.05,
+        reconnect_after: float = 30.0,
+        client: Any = None,
+    ) -> None:
+        if fallback not in ("local", "fail"):
+            raise InvalidParameterError("fallback", fallback, "'local' or 'fail'")
+        if not 0 < fallback_fraction <= 1:
+            raise InvalidParameterError("fallback_fraction", fallback_fraction, "a fraction in (0, 1]")
+        if per not in ("stream", "account"):
+            raise InvalidParameterError("per", per, "'stream' or 'account'")
+        self.url = url
+        self.key = key
+        self.windows = _check_windows(windows)
+        self.per = per
+        self.fallback = fallback
+        self.fallback_fraction = fallback_fraction
+        self.margin = margin
+        self.reconnect_after = reconnect_after
+        self._client = client
+        self._script: Any = None
+        self._local: RateLimit | None = None
+        self._degraded_since: float | None = None
+        self._ids = itertools.count()
+        self._prefix = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}:"
+        self.acquired = 0
+        self.waited_seconds = 0.0
+
+    def bind_default_key(self, host: str, stream_id: str, account_id: str) -> None:
+        """Called by the client: set the key from its host and ids if none was given."""
+        if self.key is None:
+            self.key = f"korecampaign:ratelimit:{host}:{stream_id}"
+            if self.per == "account":
+                self.key += f":{account_id}"
+
+    @property
+    def degraded(self) -> bool:
+        """True while the local fallback is in use."""
+        return self._degraded_since is not None
+
+    def _redis(self) -> Any:
+        if self._client is None:
+            try:
+                import redis.asyncio as redis_asyncio
+            except ImportError as exc:  # pragma: no cover - depends on the extra
+                raise RateLimiterUnavailableError(
+                    "RedisRateLimit needs redis-py: pip install 'korecampaign-async[redis]'"
+                ) from exc
+            self._client = redis_asyncio.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=5)
+        if self._script is None:
+            self._script = self._client.register_script(SLIDING_WINDOW_LUA)
+        return self._script
+
+    def _argv(self, member: str) -> list[Any]:
+        args: list[Any] = [member, self.margin * 1000]
+        for limit, period in self.windows:
+            args += [limit, period * 1000]
+        return args
+
+    async def acquire(self) -> None:
+        """Wait until the shared budget has room, then count the request in it."""
+        if self.key is None:
+            self.key = "korecampaign:ratelimit:default"
+        if self._degraded_since is not None:
+            if time.monotonic() - self._degraded_since < self.reconnect_after:
+                assert self._local is not None
+                await self._local.acquire()
+                return
+            self._degraded_since = None  # time to try Redis again
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        try:
+            script = self._redis()
+            while True:
+                member = f"{self._prefix}{next(self._ids)}"
+                wait_ms = float(await script(keys=[self.key], args=self._argv(member)))
+                if wait_ms <= 0:
+                    self.acquired += 1
+                    return
+                self.waited_seconds += wait_ms / 1000
+                await asyncio.sleep(wait_ms / 1000)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            if self.fallback == "fail":
+                raise RateLimiterUnavailableError(
+                    f"Redis rate limit store {self._safe_url()} unreachable: {exc}"
+                ) from None
+            if self._local is None:
+                scaled = [(max(1, int(n * self.fallback_fraction)), p) for n, p in self.windows]
+                self._local = RateLimit(windows=scaled, margin=self.margin)
+            logger.warning(
+                "Redis rate limit store %s unreachable (%s); using a local limiter at %.0f%% of the budget",
+                self._safe_url(),
+                exc,
+                self.fallback_fraction * 100,
+            )
+            self._degraded_since = time.monotonic()
+            await self._local.acquire()
+
+    def _safe_url(self) -> str:
+        # never print a password embedded in the URL
+        from yarl import URL
+
+        url = URL(self.url)
+        return str(url.with_password("***")) if url.password else self.url
+
+    async def close(self) -> None:
+        """Close the Redis connection pool."""
+        if self._client is not None:
+            await self._client.aclose()
+
+    def __repr__(self) -> str:
+        spec = ",".join(f"{n}/{p:g}s" for n, p in self.windows)
+        return f"RedisRateLimit({self._safe_url()!r}, key={self.key!r}, windows={spec!r})"
