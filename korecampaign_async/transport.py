@@ -30,7 +30,8 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from yarl import URL
 
@@ -251,6 +252,10 @@ class Transport:
         self.concurrency = concurrency
         self.rate_limit = rate_limit
         self.retry = retry or RetryPolicy()
+        # exponential backoff plus up to one initial step of random jitter
+        self._backoff = wait_exponential(
+            multiplier=self.retry.initial_backoff, max=self.retry.max_backoff
+        ) + wait_random(0, self.retry.initial_backoff)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.hooks = hooks or Hooks()
         self.stats = ClientStats(_concurrency=concurrency)
@@ -421,9 +426,7 @@ class Transport:
         policy = self.retry
         if policy.max_backoff <= 0:
             return 0.0
-        backoff = wait_exponential_jitter(
-            initial=policy.initial_backoff, max=policy.max_backoff, jitter=policy.initial_backoff
-        )(state)
+        backoff = self._backoff(state)
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
