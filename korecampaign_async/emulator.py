@@ -380,6 +380,10 @@ class Emulator:
         self, request: web.Request, endpoint: str, account_query: bool, build: Any
     ) -> web.StreamResponse:
         cfg = self.config
+        try:
+            body = await request.read()
+        except ConnectionResetError:  # the client went away (cancelled request)
+            return web.Response(status=499)
         if cfg.latency_ms or cfg.jitter_ms:
             await asyncio.sleep((cfg.latency_ms + self._random.uniform(0, cfg.jitter_ms)) / 1000)
         denied = self._check_auth(request, account_query=account_query)
@@ -400,7 +404,6 @@ class Emulator:
         if fault == "html":
             return web.Response(status=502, text="<html><body>Bad Gateway</body></html>", content_type="text/html")
         try:
-            body = await request.read()
             payload = msgspec.json.decode(body) if body else {}
         except msgspec.DecodeError:
             return self._error(400, "request body is not valid JSON")

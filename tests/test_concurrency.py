@@ -1,0 +1,98 @@
+"""AIMD in-flight limit and the client-wide pause, with an injectable clock (no sleeps)."""
+
+import asyncio
+
+import pytest
+
+from korecampaign_async.concurrency import AdaptiveConcurrency
+
+
+class FakeTime:
+    """A clock whose sleep advances it instantly."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def test_limit_bounds_in_flight() -> None:
+    limiter = AdaptiveConcurrency(2)
+    await limiter.acquire()
+    await limiter.acquire()
+    third = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0)
+    assert not third.done() and limiter.in_flight == 2
+    limiter.release()
+    await asyncio.sleep(0)
+    assert third.done() and limiter.in_flight == 2
+
+
+async def test_multiplicative_decrease_once_per_window_and_floor() -> None:
+    limiter = AdaptiveConcurrency(16)
+    seqs = [await limiter.acquire() for _ in range(8)]
+    for s in seqs:
+        limiter.release()
+    for s in seqs:  # eight 429s from the same window count once
+        limiter.on_throttled(s)
+    assert limiter.limit == 8 and limiter.decreases == 1
+    for _ in range(10):
+        seq = await limiter.acquire()
+        limiter.release()
+        limiter.on_throttled(seq)
+    assert limiter.limit == 1  # floor
+
+
+async def test_additive_increase_up_to_ceiling() -> None:
+    limiter = AdaptiveConcurrency(4)
+    seq = await limiter.acquire()
+    limiter.release()
+    limiter.on_throttled(seq)
+    assert limiter.limit == 2
+    for _ in range(2):
+        limiter.on_success()
+    assert limiter.limit == 3
+    for _ in range(3):
+        limiter.on_success()
+    assert limiter.limit == 4
+    for _ in range(100):
+        limiter.on_success()
+    assert limiter.limit == 4
+
+
+async def test_not_adaptive_keeps_the_limit() -> None:
+    limiter = AdaptiveConcurrency(4, adaptive=False)
+    seq = await limiter.acquire()
+    limiter.on_throttled(seq)
+    assert limiter.limit == 4
+
+
+async def test_pause_holds_every_new_request() -> None:
+    t = FakeTime()
+    limiter = AdaptiveConcurrency(8, clock=t.clock, sleep=t.sleep)
+    limiter.pause(2.5)
+    await asyncio.gather(*(limiter.acquire() for _ in range(3)))
+    assert t.now == pytest.approx(2.5)
+    assert limiter.paused_seconds >= 2.5
+    assert all(s <= 2.5 for s in t.sleeps)
+
+
+async def test_cancelled_waiter_does_not_leak_a_slot() -> None:
+    limiter = AdaptiveConcurrency(1)
+    await limiter.acquire()
+    waiter = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    limiter.release()
+    assert limiter.in_flight == 0
+    await asyncio.wait_for(limiter.acquire(), 1)
+    assert limiter.in_flight == 1
