@@ -154,17 +154,18 @@ async def test_break_cancels_in_flight_requests(emulator_factory: EmulatorFactor
 
 async def test_cancelling_the_consumer_task(emulator_factory: EmulatorFactory) -> None:
     async with emulator_factory(contacts=50_000, latency_ms=50) as emu, make_client(emu, max_concurrency=8) as client:
-        rows = 0
+        halfway = asyncio.Event()
 
         async def consume() -> None:
-            nonlocal rows
+            rows = 0
             async for _ in client.iter_campaign_contacts(campaign_id(0)):
                 rows += 1
+                if rows == 500:
+                    halfway.set()
 
         before = pending_tasks()
         task = asyncio.create_task(consume())
-        while rows < 500:
-            await asyncio.sleep(0.01)
+        await halfway.wait()
         task.cancel()
         loop = asyncio.get_running_loop()
         start = loop.time()

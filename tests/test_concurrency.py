@@ -38,7 +38,7 @@ async def test_limit_bounds_in_flight() -> None:
 async def test_multiplicative_decrease_once_per_window_and_floor() -> None:
     limiter = AdaptiveConcurrency(16)
     seqs = [await limiter.acquire() for _ in range(8)]
-    for s in seqs:
+    for _ in seqs:
         limiter.release()
     for s in seqs:  # eight 429s from the same window count once
         limiter.on_throttled(s)
