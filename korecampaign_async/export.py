@@ -97,6 +97,7 @@ class Column:
     name: str
     path: tuple[str, ...]
     kind: Kind
+    attrs: tuple[str, ...] = ()
 
 
 def _leaf_kind(t: msgspec.inspect.Type) -> Kind | None:
@@ -115,12 +116,13 @@ def _leaf_kind(t: msgspec.inspect.Type) -> Kind | None:
     return None
 
 
-def _columns(t: msgspec.inspect.StructType, prefix: tuple[str, ...]) -> list[Column]:
+def _columns(t: msgspec.inspect.StructType, prefix: tuple[str, ...], attr_prefix: tuple[str, ...]) -> list[Column]:
     out: list[Column] = []
     for f in t.fields:
         if f.encode_name == "_id":  # folded into "id" by the models
             continue
         path = (*prefix, f.encode_name)
+        attrs = (*attr_prefix, f.name)
         ftype = f.type
         if isinstance(ftype, msgspec.inspect.UnionType):
             members = [m for m in ftype.types if not isinstance(m, msgspec.inspect.NoneType)]
@@ -129,15 +131,15 @@ def _columns(t: msgspec.inspect.StructType, prefix: tuple[str, ...]) -> list[Col
             elif any(isinstance(m, msgspec.inspect.StrType) for m in members) and all(
                 _leaf_kind(m) in ("str", "int", "float") for m in members
             ):
-                out.append(Column(".".join(path), path, "str"))
+                out.append(Column(".".join(path), path, "str", attrs))
                 continue
             else:
-                out.append(Column(".".join(path), path, "json"))
+                out.append(Column(".".join(path), path, "json", attrs))
                 continue
         if isinstance(ftype, msgspec.inspect.StructType):
-            out.extend(_columns(ftype, path))
+            out.extend(_columns(ftype, path, attrs))
             continue
-        out.append(Column(".".join(path), path, _leaf_kind(ftype) or "json"))
+        out.append(Column(".".join(path), path, _leaf_kind(ftype) or "json", attrs))
     return out
 
 
@@ -145,21 +147,24 @@ def columns_for(record_type: type[msgspec.Struct]) -> list[Column]:
     """Flat, typed columns of ``record_type`` in declaration order."""
     info = msgspec.inspect.type_info(record_type)
     assert isinstance(info, msgspec.inspect.StructType)
-    return _columns(info, ())
+    return _columns(info, (), ())
 
 
-def _get(doc: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(doc, dict):
+def _get(record: Any, attrs: tuple[str, ...]) -> Any:
+    for name in attrs:
+        if record is None:
             return None
-        doc = doc.get(key)
-    return doc
+        record = getattr(record, name)
+    return record
 
 
 def flatten(records: Iterable[msgspec.Struct], columns: Sequence[Column]) -> list[list[Any]]:
-    """Rows of Python values, one per record, in column order (``None`` for absent)."""
-    docs = msgspec.to_builtins(list(records), builtin_types=(datetime,))
-    return [[_get(doc, c.path) for c in columns] for doc in docs]
+    """Rows of Python values, one per record, in column order (``None`` for absent).
+
+    Values are read from the struct attributes, so defaults (``""``, ``0``, ``[]``) are kept
+    even where the JSON encoding would omit them."""
+    paths = [c.attrs for c in columns]
+    return [[_get(record, attrs) for attrs in paths] for record in records]
 
 
 def _csv_cell(value: Any, kind: Kind) -> str:

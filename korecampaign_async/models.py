@@ -150,8 +150,11 @@ class Campaign(_Model):
             self.priority = str(self.priority)
 
 
-class CampaignContact(_Model):
-    """One row of ``campaign/{id}/status?view=contacts``: a dialled number and its outcome."""
+class CampaignContact(_Model, omit_defaults=False):
+    """One row of ``campaign/{id}/status?view=contacts``: a dialled number and its outcome.
+
+    Every field is always encoded (as the API sends them), so exports keep ``""``, ``0``
+    and ``[]`` values instead of dropping them."""
 
     phone_number: str
     unique_id: str = ""

@@ -1,0 +1,294 @@
+"""Drive the real ``korecampaign`` CLI in a subprocess against an in-process emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pyarrow.parquet as pq
+import pytest
+
+from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
+from korecampaign_async.export import columns_for, flatten
+from korecampaign_async.models import Campaign, CampaignContact, Contact
+
+from .conftest import EmulatorFactory
+
+CLI = [sys.executable, "-m", "korecampaign_async"]
+
+
+def cli_env(emu: Emulator | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    if emu is not None:
+        env.update(emu.env())
+    env.update(extra)
+    return env
+
+
+async def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def expected_contacts(emu: Emulator, index: int, count: int) -> list[CampaignContact]:
+    return [msgspec.convert(emu.status_row(index, r), CampaignContact) for r in range(count)]
+
+
+def csv_expected(records: list[Any], record_type: type[msgspec.Struct]) -> list[dict[str, str]]:
+    from korecampaign_async.export import _csv_cell
+
+    columns = columns_for(record_type)
+    return [
+        {c.name: _csv_cell(v, c.kind) for c, v in zip(columns, row, strict=True)} for row in flatten(records, columns)
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+async def test_campaign_contacts_round_trip(emulator_factory: EmulatorFactory, tmp_path: Path, fmt: str) -> None:
+    async with emulator_factory(contacts=1234) as emu:
+        out = tmp_path / f"contacts.{fmt}"
+        rc, _, err = await run_cli(
+            "export", "campaign-contacts", campaign_id(0), "--out", str(out), "--concurrency", "4", env=cli_env(emu)
+        )
+        assert rc == 0, err
+        assert "wrote 1,234 rows" in err
+        expected = expected_contacts(emu, 0, 1234)
+        if fmt == "jsonl":
+            decoded = [msgspec.json.decode(line, type=CampaignContact) for line in out.read_bytes().splitlines()]
+            assert decoded == expected
+        elif fmt == "csv":
+            with out.open(newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            assert rows == csv_expected(expected, CampaignContact)
+            assert list(rows[0])[:2] == ["phoneNumber", "uniqueId"]
+        else:
+            table = pq.read_table(out)
+            assert table.num_rows == 1234
+            assert table.column("phoneNumber").to_pylist() == [r.phone_number for r in expected]
+            assert table.column("agentDispositionCodes").to_pylist() == [r.agent_disposition_codes for r in expected]
+            assert str(table.schema.field("numberOfAttemptsSoFar").type) == "int64"
+        assert not Path(str(out) + ".part").exists() and not Path(str(out) + ".checkpoint.json").exists()
+        assert emu.stats.duplicate_pages() == {}
+
+
+async def test_contact_list_and_campaigns(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    async with emulator_factory(list_contacts=321, campaigns=60) as emu:
+        out = tmp_path / "list.csv"
+        rc, _, err = await run_cli("export", "contact-list", contact_list_id(1), "--out", str(out), env=cli_env(emu))
+        assert rc == 0, err
+        expected = [msgspec.convert(emu.list_contact(1, r), Contact) for r in range(321)]
+        with out.open(newline="") as fh:
+            assert list(csv.DictReader(fh)) == csv_expected(expected, Contact)
+
+        out = tmp_path / "campaigns.jsonl"
+        rc, _, err = await run_cli(
+            "export",
+            "campaigns",
+            "--type",
+            "voice",
+            "--status",
+            "Ready,Active",
+            "--sort",
+            "createdAt:desc",
+            "--page-size",
+            "7",
+            "--out",
+            str(out),
+            env=cli_env(emu),
+        )
+        assert rc == 0, err
+        got = [msgspec.json.decode(line, type=Campaign) for line in out.read_bytes().splitlines()]
+        want = sorted(
+            (i for i in range(0, 60, 2) if emu.campaign(i)["status"] in ("Ready", "Active")),
+            key=lambda i: emu.campaign(i)["createdAt"],
+            reverse=True,
+        )
+        assert [c.id for c in got] == [campaign_id(i) for i in want]
+        assert got[0].dialing_strategy is not None
+
+
+async def test_stdout_and_json_log(emulator_factory: EmulatorFactory) -> None:
+    async with emulator_factory(contacts=300) as emu:
+        rc, out, err = await run_cli(
+            "export", "campaign-contacts", campaign_id(0), "--out", "-", "--json-log", env=cli_env(emu)
+        )
+        assert rc == 0, err
+        assert len(out.splitlines()) == 300
+        events = [json.loads(line) for line in err.splitlines()]
+        kinds = [e["event"] for e in events]
+        assert kinds[0] == "start" and "plan" in kinds and "progress" in kinds and kinds[-1] == "done"
+        assert events[-1]["rows"] == 300 and events[-1]["stats"]["requests"] == 3
+
+
+async def _wait_for_checkpoint(path: Path, min_page: int, proc: asyncio.subprocess.Process) -> None:
+    for _ in range(3000):
+        if path.exists():
+            try:
+                if json.loads(path.read_text())["next_page"] >= min_page:
+                    return
+            except (json.JSONDecodeError, KeyError):
+                pass
+        if proc.returncode is not None:
+            raise AssertionError("the export finished before it could be interrupted")
+        await asyncio.sleep(0.01)
+    raise AssertionError("no checkpoint appeared")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "sig"), [("jsonl", signal.SIGKILL), ("csv", signal.SIGINT), ("parquet", signal.SIGTERM)]
+)
+async def test_resume_after_interruption_yields_exact_rows(
+    emulator_factory: EmulatorFactory, tmp_path: Path, fmt: str, sig: int
+) -> None:
+    async with emulator_factory(contacts=20_000, latency_ms=30) as emu:
+        out = tmp_path / f"c.{fmt}"
+        checkpoint = Path(str(out) + ".checkpoint.json")
+        args = ["export", "campaign-contacts", campaign_id(0), "--out", str(out), "--concurrency", "2", "--quiet"]
+        proc = await asyncio.create_subprocess_exec(
+            *CLI, *args, env=cli_env(emu), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        await _wait_for_checkpoint(checkpoint, 20, proc)
+        proc.send_signal(sig)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+        if sig != signal.SIGKILL:
+            assert proc.returncode == 130, err.decode()
+            assert b"--resume" in err
+        assert not out.exists() and checkpoint.exists()
+        # without --resume the interrupted export is not silently overwritten
+        rc, _, err2 = await run_cli(*args, env=cli_env(emu))
+        assert rc == 3 and "--resume" in err2
+        before = emu.stats.by_endpoint["status"]
+        rc, _, err3 = await run_cli(*args, "--resume", env=cli_env(emu))
+        assert rc == 0, err3
+        resumed_requests = emu.stats.by_endpoint["status"] - before
+        assert resumed_requests < 200  # it continued, it did not start over
+        expected = expected_contacts(emu, 0, 20_000)
+        if fmt == "jsonl":
+            got = [msgspec.json.decode(line, type=CampaignContact) for line in out.read_bytes().splitlines()]
+            assert got == expected
+        elif fmt == "csv":
+            with out.open(newline="") as fh:
+                assert list(csv.DictReader(fh)) == csv_expected(expected, CampaignContact)
+        else:
+            assert pq.read_table(out).column("uniqueId").to_pylist() == [r.unique_id for r in expected]
+        assert not checkpoint.exists()
+
+
+async def test_all_campaign_contacts_with_manifest(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    async with emulator_factory(campaigns=12, contacts=450) as emu:
+        rc, _, err = await run_cli(
+            "export", "all-campaign-contacts", "--type", "voice", "--out-dir", str(tmp_path / "out"), env=cli_env(emu)
+        )
+        assert rc == 0, err
+        manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())["campaigns"]
+        assert [m["campaign_id"] for m in manifest] == [campaign_id(i) for i in range(0, 12, 2)]
+        for m in manifest:
+            assert m["rows"] == 450 and m["name"].startswith("Voice Campaign")
+            lines = (tmp_path / "out" / m["file"]).read_bytes().splitlines()
+            index = int(m["campaign_id"][-6:])
+            assert [msgspec.json.decode(x, type=CampaignContact) for x in lines] == expected_contacts(emu, index, 450)
+        assert emu.stats.duplicate_pages() == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["export", "campaign-contacts", "cd-1", "--out", "x.jsonl", "--page-size", "500"], 2, "allowed 1 to 100"),
+        (["export", "campaign-contacts", "cd-1", "--out", "x.xml"], 2, "cannot infer"),
+        (["export", "campaign-contacts", "cd-1", "--out", "x.jsonl", "--format", "xml"], 2, "invalid choice"),
+        (["export", "campaigns", "--type", "voice", "--status", "Running", "--out", "x.jsonl"], 2, "filters.status"),
+        (["export", "campaigns", "--type", "fax", "--out", "x.jsonl"], 2, "invalid choice"),
+        (["export", "campaign-contacts", "cd-1"], 2, "--out"),
+        (["frobnicate"], 2, "invalid choice"),
+        (["export", "campaign-contacts", "cd-1", "--out", "x.jsonl", "--concurrency", "0"], 2, ">= 1"),
+    ],
+)
+async def test_bad_flags(emulator: Emulator, tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    env = cli_env(emulator)
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, *args, env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == code
+    assert message in err.decode()
+    assert emulator.stats.requests == 0  # rejected before any request
+
+
+async def test_missing_settings_listed_once(tmp_path: Path) -> None:
+    rc, _, err = await run_cli("campaign", "cd-1", env=cli_env(KORE_HOST="http://127.0.0.1:9"))
+    assert rc == 3
+    assert "KORE_STREAM_ID, KORE_ACCOUNT_ID, KORE_CLIENT_ID, KORE_CLIENT_SECRET" in err
+    assert "--stream-id" in err
+
+
+async def test_env_file_and_flag_precedence(emulator: Emulator, tmp_path: Path) -> None:
+    env_file = tmp_path / "kore.env"
+    lines = [f"export {k}='{v}'" for k, v in emulator.env().items() if k != "KORE_ACCOUNT_ID"]
+    env_file.write_text("# settings\n" + "\n".join(lines) + "\nKORE_ACCOUNT_ID=wrong-account\n")
+    rc, _, err = await run_cli("campaign", campaign_id(0), "--env-file", str(env_file), env=cli_env())
+    assert rc == 4 and "accountId" in err  # the file's wrong account id was used ...
+    rc, out, err = await run_cli(
+        "campaign",
+        campaign_id(0),
+        "--env-file",
+        str(env_file),
+        "--account-id",
+        emulator.config.account_id,
+        env=cli_env(KORE_HOST="http://ignored.invalid"),
+    )
+    assert rc == 0, err  # ... and the flag wins over it; the file wins over the environment
+    assert json.loads(out)["id"] == campaign_id(0)
+    assert emulator.config.client_secret not in out + err
+
+
+async def test_exit_codes_for_api_errors(emulator: Emulator) -> None:
+    rc, _, err = await run_cli("campaign", "cd-missing", env=cli_env(emulator))
+    assert rc == 5 and "404" in err
+    rc, _, err = await run_cli(
+        "campaign", campaign_id(0), env=cli_env(emulator, KORE_CLIENT_SECRET="wrong-secret-wrong-secret-wrong-secret")
+    )
+    assert rc == 4 and "401" in err and "wrong-secret" not in err
+    rc, _, err = await run_cli(
+        "campaign", campaign_id(0), "--max-retries", "1", "--host", "http://127.0.0.1:9", env=cli_env(emulator)
+    )
+    assert rc == 6 and "after 2 attempt" in err
+
+
+async def test_help_version_and_examples() -> None:
+    rc, out, _ = await run_cli("--version", env=cli_env())
+    assert rc == 0 and out.startswith("korecampaign 0.")
+    for command in (
+        ["export", "campaign-contacts"],
+        ["export", "contact-list"],
+        ["export", "campaigns"],
+        ["export", "all-campaign-contacts"],
+        ["campaign"],
+        ["emulator"],
+        ["demo"],
+    ):
+        rc, out, _ = await run_cli(*command, "--help", env=cli_env())
+        assert rc == 0 and "example" in out, command
+    rc, out, _ = await run_cli("--help", env=cli_env())
+    assert "exit codes" in out and "130" in out
+
+
+async def test_demo_finishes_and_prints_summary(tmp_path: Path) -> None:
+    out = tmp_path / "demo.jsonl"
+    rc, stdout, err = await run_cli(
+        "demo", "--contacts", "3000", "--latency-ms", "5", "--out", str(out), env=cli_env(), timeout=120
+    )
+    assert rc == 0, err
+    for word in ("rows written      3,000", "file", "elapsed", "records/s", "speed-up"):
+        assert word in stdout
+    assert len(out.read_bytes().splitlines()) == 3000
