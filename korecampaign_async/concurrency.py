@@ -7,6 +7,14 @@ ceiling ``max_limit``), as TCP congestion control does. Only a 429 for a request
 *started after* the last decrease lowers the limit again, so one burst of 429s from the
 same window counts once. A ``Retry-After`` pauses every new request of the client
 until it passes, not only the one that received it.
+
+Concurrency alone cannot respect a *rate* limit when responses are fast: any in-flight
+limit sends as fast as the server answers. So the first 429 of each throttle episode also
+*learns a pace*: the server admitted ``S`` requests in the cycle that just ended, and the
+window frees after ``Retry-After``, so its budget is about ``S / (cycle + Retry-After)``
+requests per second. Requests are then spaced at 95 % of that estimate; after
+``probe_after`` seconds without a 429 the pace grows by ``probe_step`` per second, so a
+limit that was raised (or an estimate that was low) is found again.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ class AdaptiveConcurrency:
         max_limit: int,
         *,
         adaptive: bool = True,
+        learn_rate: bool = True,
+        probe_after: float = 5.0,
+        probe_step: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -52,27 +63,70 @@ class AdaptiveConcurrency:
         self._started = 0  # sequence number of the last request admitted
         self._last_decrease_seq = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        # learned pacing
+        self.learn_rate = learn_rate and adaptive
+        self.probe_after = probe_after
+        self.probe_step = probe_step
+        self.pace: float | None = None  # requests per second, None = not paced
+        self._pace_set_at = 0.0
+        self._next_slot = 0.0
+        self._cycle_start = clock()
+        self._cycle_successes = 0
+
+    def current_pace(self, now: float | None = None) -> float | None:
+        """The pace in requests per second right now (with probing growth), or None."""
+        if self.pace is None:
+            return None
+        now = self._clock() if now is None else now
+        quiet = now - self._pace_set_at - self.probe_after
+        return self.pace * (1 + self.probe_step * quiet) if quiet > 0 else self.pace
+
+    async def _wait_pace(self) -> None:
+        while True:
+            now = self._clock()
+            pace = self.current_pace(now)
+            if pace is None:
+                return
+            slot = max(now, self._next_slot)
+            if slot <= now:
+                self._next_slot = now + 1.0 / pace
+                return
+            await self._sleep(slot - now)
 
     async def acquire(self) -> int:
-        """Wait for a slot (and for any pause to pass); return the request's sequence number."""
-        await self._wait_pause()
-        if self.in_flight >= self.limit or self._waiters:
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            try:
-                await fut
-            except BaseException:
-                if fut.done() and not fut.cancelled():
-                    # we were handed a slot but are leaving: give it back
-                    self.in_flight -= 1
-                    self._wake()
-                elif fut in self._waiters:
-                    self._waiters.remove(fut)
-                raise
-        else:
-            self.in_flight += 1
+        """Wait for a slot, any pause and the pace; return the request's sequence number."""
+        while True:
+            await self._wait_pause()
+            await self._take_slot()
+            if self._paused_until > self._clock():
+                # a 429 arrived while we queued for the slot: give it back and wait the pause out
+                self.release()
+                continue
+            break
+        try:
+            await self._wait_pace()
+        except BaseException:
+            self.release()
+            raise
         self._started += 1
         return self._started
+
+    async def _take_slot(self) -> None:
+        if self.in_flight < self.limit and not self._waiters:
+            self.in_flight += 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut
+        except BaseException:
+            if fut.done() and not fut.cancelled():
+                # we were handed a slot but are leaving: give it back
+                self.in_flight -= 1
+                self._wake()
+            elif fut in self._waiters:
+                self._waiters.remove(fut)
+            raise
 
     def release(self) -> None:
         """Give back the slot taken by :meth:`acquire`."""
@@ -102,6 +156,7 @@ class AdaptiveConcurrency:
 
     def on_success(self) -> None:
         """Record a successful response; additive increase after ``limit`` successes."""
+        self._cycle_successes += 1
         if not self.adaptive or self.limit >= self.max_limit:
             return
         self._successes += 1
@@ -110,11 +165,19 @@ class AdaptiveConcurrency:
             self.limit += 1
             self._wake()
 
-    def on_throttled(self, seq: int) -> None:
-        """Record a 429 for the request numbered ``seq``; multiplicative decrease."""
+    def on_throttled(self, seq: int, retry_after: float | None = None) -> None:
+        """Record a 429 for the request numbered ``seq``; multiplicative decrease, and
+        (once per episode) a new pace estimate from the cycle that just ended."""
         if not self.adaptive or seq <= self._last_decrease_seq:
             return
         self._last_decrease_seq = self._started
+        now = self._clock()
+        if self.learn_rate and self._cycle_successes >= 3:
+            window = max(1e-3, now - self._cycle_start + (retry_after or 0.0))
+            self.pace = 0.95 * self._cycle_successes / window
+            self._pace_set_at = now
+        self._cycle_start = now + (retry_after or 0.0)
+        self._cycle_successes = 0
         self._successes = 0
         new = max(1, self.limit // 2)
         if new < self.limit:

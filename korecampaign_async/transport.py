@@ -15,6 +15,7 @@ counted when the server sees the request), and classifies the answer:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -52,6 +53,15 @@ __all__ = [
 ]
 
 logger = logging.getLogger("korecampaign_async")
+
+try:  # optional OpenTelemetry spans (extra "otel"); a no-op without opentelemetry-api
+    from opentelemetry import trace as _otel_trace
+
+    _tracer: Any = _otel_trace.get_tracer("korecampaign_async")
+    _SPAN_KIND: Any = _otel_trace.SpanKind.CLIENT
+except ImportError:  # pragma: no cover - depends on the environment
+    _tracer = None
+    _SPAN_KIND = None
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -160,6 +170,11 @@ class ClientStats:
         return self._concurrency.limit if self._concurrency else 0
 
     @property
+    def pace(self) -> float | None:
+        """Requests per second the client learned from 429s (None until it had to)."""
+        return self._concurrency.current_pace() if self._concurrency else None
+
+    @property
     def paused_seconds(self) -> float:
         """Total time requests spent held by ``Retry-After`` pauses."""
         return self._concurrency.paused_seconds if self._concurrency else 0.0
@@ -176,6 +191,7 @@ class ClientStats:
             "throttled": self.throttled,
             "wasted_requests": self.wasted_requests,
             "concurrency_limit": self.concurrency_limit,
+            "pace": None if self.pace is None else round(self.pace, 2),
             "paused_seconds": round(self.paused_seconds, 3),
         }
 
@@ -337,14 +353,30 @@ class Transport:
             headers = {**self._headers, "auth": self._auth.token()}
             self.stats.requests += 1
             start = time.perf_counter()
+            span = (
+                _tracer.start_as_current_span(
+                    f"{method} {display_path}",
+                    kind=_SPAN_KIND,
+                    attributes={
+                        "http.request.method": method,
+                        "url.path": display_path,
+                        "http.request.resend_count": attempt - 1,
+                    },
+                )
+                if _tracer is not None
+                else contextlib.nullcontext()
+            )
             try:
-                async with session.request(
-                    method, self.base_url + path, params=params, data=body, headers=headers, timeout=self.timeout
-                ) as resp:
-                    data = await resp.read()
-                    status = resp.status
-                    content_type = resp.headers.get("Content-Type", "")
-                    retry_after = _retry_after(resp.headers)
+                with span as current:
+                    async with session.request(
+                        method, self.base_url + path, params=params, data=body, headers=headers, timeout=self.timeout
+                    ) as resp:
+                        data = await resp.read()
+                        status = resp.status
+                        content_type = resp.headers.get("Content-Type", "")
+                        retry_after = _retry_after(resp.headers)
+                    if current is not None:
+                        current.set_attribute("http.response.status_code", status)
             except TimeoutError as exc:
                 self.stats.wasted_requests += 1
                 raise _Transient("timeout", exc) from exc
@@ -366,7 +398,7 @@ class Transport:
         text = data[:500].decode("utf-8", "replace")
         if status == 429:
             self.stats.throttled += 1
-            self.concurrency.on_throttled(seq)
+            self.concurrency.on_throttled(seq, retry_after)
             if retry_after:
                 self.concurrency.pause(min(retry_after, self.retry.max_retry_after))
         error = error_for_status(status, message, method=method, path=display_path, body=text, retry_after=retry_after)
