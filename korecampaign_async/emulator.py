@@ -331,6 +331,7 @@ class Emulator:
 
     def _rate_limited(self) -> web.Response | None:
         if self._rate_windows is None:
+            self.stats.admitted_times.append(time.monotonic())
             return None
         key = self.config.stream_id if self.config.rate_limit_key == "stream" else self.config.account_id
         log = self._windows.setdefault(key, SlidingWindowLog(self._rate_windows))

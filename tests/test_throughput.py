@@ -1,0 +1,179 @@
+"""Throughput control against the emulator: rate limits, adaptive concurrency, pauses,
+fairness, hooks, logging and cancellation."""
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from korecampaign_async import Hooks, RateLimit, RetryPolicy
+from korecampaign_async.emulator import campaign_id
+
+from .conftest import EmulatorFactory, make_client
+from .test_client import expected_phones, pending_tasks
+
+
+async def test_emulator_rate_limit_learned_without_a_configured_limit(emulator_factory: EmulatorFactory) -> None:
+    """R req/s at the server, max_concurrency=64, no client limit: every row once, goodput
+    >= 0.85 R, and at most 5 % 429s after the first two seconds."""
+    rate = 50
+    events: list[tuple[float, int]] = []
+    hooks = Hooks(on_response=lambda e: events.append((time.monotonic(), e.status)))
+    async with (
+        emulator_factory(contacts=20_000, rate_limit=f"{rate}/1s", latency_ms=5) as emu,
+        make_client(emu, max_concurrency=64, hooks=hooks, retry=RetryPolicy(max_attempts=20)) as client,
+    ):
+        start = time.monotonic()
+        phones = [r.phone_number async for r in client.iter_campaign_contacts(campaign_id(0))]
+        elapsed = time.monotonic() - start
+    assert phones == expected_phones(emu, 0, 20_000)
+    goodput = 200 / elapsed
+    assert goodput >= 0.85 * rate, f"goodput {goodput:.1f} req/s"
+    late = [status for at, status in events if at - start > 2.0]
+    assert late.count(429) <= 0.05 * len(late)
+    assert client.stats.pace is not None and client.stats.pace < rate
+
+
+async def test_configured_windows_make_zero_429s(emulator_factory: EmulatorFactory) -> None:
+    windows = ((20, 1.0), (50, 4.0))
+    async with (
+        emulator_factory(contacts=6_000, rate_limit="20/1s,50/4s") as emu,
+        make_client(emu, max_concurrency=16, rate_limit=RateLimit.windows(*windows)) as client,
+    ):
+        phones = [r.phone_number async for r in client.iter_campaign_contacts(campaign_id(0))]
+    assert phones == expected_phones(emu, 0, 6_000)
+    assert client.stats.throttled == 0 and emu.stats.throttled == 0
+    times = emu.stats.admitted_times
+    for limit, period in windows:
+        for i, t in enumerate(times):
+            assert sum(1 for u in times[i:] if u - t < period) <= limit
+
+
+async def test_client_rate_limit_honoured_within_ten_percent(emulator_factory: EmulatorFactory) -> None:
+    async with (
+        emulator_factory(contacts=9_000) as emu,
+        make_client(emu, max_concurrency=32, rate_limit=RateLimit(requests=30, per=1.0)) as client,
+    ):
+        await client.iter_campaign_contacts(campaign_id(0)).collect()
+    times = emu.stats.admitted_times
+    assert len(times) == 90
+    # a full window may go at once; after it, 30 more per second: the run spans ~2 s
+    achieved = (len(times) - 30) / (times[-1] - times[0])
+    assert 27 <= achieved <= 33, achieved
+    for i, t in enumerate(times):
+        assert sum(1 for u in times[i:] if u - t < 1.0) <= 30
+
+
+async def test_concurrency_drops_on_429_and_recovers(emulator_factory: EmulatorFactory) -> None:
+    limits: list[tuple[int, int]] = []
+    async with emulator_factory(contacts=8_000, retry_after=0.01, latency_ms=2) as emu:
+        client = make_client(emu, max_concurrency=8)
+        hooks = client.transport.hooks
+        hooks.on_response = lambda e: limits.append((e.status, client.stats.concurrency_limit))
+        hooks.on_page = lambda e: emu.inject("429", endpoint="status") if e.page == 5 else None
+        async with client:
+            await client.iter_campaign_contacts(campaign_id(0)).collect()
+    first_429 = next(i for i, (status, _) in enumerate(limits) if status == 429)
+    assert limits[first_429][1] == 8 and limits[first_429 + 1][1] == 4  # halved by the 429
+    assert min(limit for _, limit in limits) == 4
+    assert limits[-1][1] == 8  # recovered to the ceiling
+    assert client.transport.concurrency.decreases == 1
+
+
+async def test_retry_after_pauses_every_request(emulator_factory: EmulatorFactory) -> None:
+    sent: list[float] = []
+    throttled_at: list[float] = []
+
+    def on_response(e: Any) -> None:
+        if e.status == 429:
+            throttled_at.append(time.monotonic())
+
+    hooks = Hooks(on_request=lambda e: sent.append(time.monotonic()), on_response=on_response)
+    async with (
+        emulator_factory(contacts=5_000, latency_ms=10, retry_after=0.3) as emu,
+        make_client(emu, max_concurrency=8, hooks=hooks, retry=RetryPolicy(max_attempts=3, initial_backoff=0.001)) as c,
+    ):
+        c.transport.hooks.on_page = lambda e: emu.inject("429", endpoint="status") if e.page == 3 else None
+        await c.iter_campaign_contacts(campaign_id(0)).collect()
+    (t429,) = throttled_at
+    assert not [t for t in sent if t429 < t < t429 + 0.28]  # nobody went during the pause
+    assert c.stats.paused_seconds >= 0.25
+
+
+async def test_many_campaigns_fairly_under_one_budget(emulator_factory: EmulatorFactory) -> None:
+    ids = [campaign_id(i) for i in range(0, 40, 2)]  # 20 voice campaigns
+    async with (
+        emulator_factory(campaigns=40, contacts=1_000, latency_ms=5) as emu,
+        make_client(emu, max_concurrency=8) as c,
+    ):
+        order: list[str] = []
+        rows: dict[str, list[str]] = {cid: [] for cid in ids}
+        async for cid, row in c.iter_contacts_of(ids, per_campaign=1, max_campaigns=20):
+            order.append(cid)
+            rows[cid].append(row.phone_number)
+        assert emu.stats.max_in_flight <= 8
+    for index, cid in enumerate(ids):
+        assert rows[cid] == expected_phones(emu, index * 2, 1_000)  # complete, in order
+    first_seen = {cid: order.index(cid) for cid in ids}
+    assert max(first_seen.values()) < len(order) * 0.25  # every campaign started early
+    done_at = {cid: len(order) - order[::-1].index(cid) for cid in ids}
+    assert min(done_at.values()) > len(order) * 0.75  # none finished long before the others
+
+
+async def test_hook_counts_match_stats(emulator_factory: EmulatorFactory) -> None:
+    counts: Counter[str] = Counter()
+    hooks = Hooks(
+        on_request=lambda e: counts.update(["request"]),
+        on_response=lambda e: counts.update(["response"]),
+        on_retry=lambda e: counts.update(["retry"]),
+        on_page=lambda e: counts.update(["page"]),
+    )
+    faults = {"fault_429": 0.05, "fault_5xx": 0.05, "fault_drop": 0.02, "retry_after": 0.01}
+    async with emulator_factory(contacts=5_000, **faults) as emu, make_client(emu, hooks=hooks) as c:
+        await c.iter_campaign_contacts(campaign_id(0)).collect()
+    s = c.stats
+    assert counts["request"] == s.requests
+    assert counts["response"] == sum(s.responses.values())
+    assert counts["retry"] == sum(s.retries.values()) > 0
+    assert counts["page"] == s.pages == 50
+    assert s.records == 5_000
+    assert s.wasted_requests == s.requests - 50
+
+
+async def test_logging_has_path_status_attempt_and_no_secret(
+    emulator_factory: EmulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with emulator_factory(contacts=200) as emu, make_client(emu) as c:
+        emu.inject("503")
+        with caplog.at_level(logging.DEBUG, logger="korecampaign_async"):
+            await c.get_campaign_contacts(campaign_id(0))
+        token = c._auth.token()
+    text = caplog.text
+    assert f"/campaign/{campaign_id(0)}/status -> 503 attempt=1" in text
+    assert "-> 200 attempt=2" in text and "retrying POST" in text
+    assert token not in text and emu.config.client_secret not in text
+
+
+async def test_cancelling_many_campaigns_cleans_up_within_a_second(emulator_factory: EmulatorFactory) -> None:
+    ids = [campaign_id(i) for i in range(0, 20, 2)]
+    async with emulator_factory(campaigns=20, contacts=20_000, latency_ms=100) as emu, make_client(emu) as c:
+        started = asyncio.Event()
+
+        async def worker() -> None:
+            async for _ in c.iter_contacts_of(ids):
+                started.set()
+
+        before = pending_tasks()
+        task = asyncio.create_task(worker())
+        await started.wait()
+        task.cancel()
+        t0 = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - t0 < 1.0
+        assert pending_tasks() - before == set()
+        assert c.transport.concurrency.in_flight == 0
+    assert c.transport.closed
