@@ -1,0 +1,90 @@
+"""The worker example runs against the emulator and shuts down gracefully on SIGTERM."""
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+
+from korecampaign_async.emulator import Emulator, campaign_id
+from korecampaign_async.models import CampaignContact
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = [sys.executable, str(ROOT / "examples" / "worker.py")]
+
+
+def rows_of(path: Path) -> list[CampaignContact]:
+    return [msgspec.json.decode(line, type=CampaignContact) for line in path.read_bytes().splitlines()]
+
+
+def expected(index: int, count: int) -> list[CampaignContact]:
+    return [msgspec.convert(Emulator.status_row(index, r), CampaignContact) for r in range(count)]
+
+
+async def test_worker_exports_every_job(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *WORKER,
+        "--emulator",
+        "--campaigns",
+        "10",
+        "--contacts",
+        "1500",
+        "--workers",
+        "3",
+        "--out-dir",
+        str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    reports = [json.loads(line) for line in out.decode().splitlines()]
+    assert sorted(r["campaign"] for r in reports) == [campaign_id(i) for i in range(0, 10, 2)]
+    assert {r["worker"] for r in reports} <= {"w0", "w1", "w2"} and len({r["worker"] for r in reports}) > 1
+    for i in range(0, 10, 2):
+        assert rows_of(tmp_path / f"{campaign_id(i)}.jsonl") == expected(i, 1500)
+    assert json.loads(err.decode().splitlines()[-1])["stats"]["wasted_requests"] == 0
+
+
+async def test_worker_sigterm_then_resume(tmp_path: Path) -> None:
+    args = [
+        "--emulator",
+        "--campaigns",
+        "4",
+        "--contacts",
+        "30000",
+        "--latency-ms",
+        "40",
+        "--workers",
+        "2",
+        "--concurrency",
+        "4",
+        "--out-dir",
+        str(tmp_path),
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        *WORKER, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    checkpoints = [tmp_path / f"{campaign_id(i)}.jsonl.checkpoint.json" for i in (0, 2)]
+    deadline = time.monotonic() + 30
+    while not all(c.exists() for c in checkpoints):
+        assert time.monotonic() < deadline and proc.returncode is None
+        await asyncio.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    start = time.monotonic()
+    out, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert time.monotonic() - start < 2.0
+    assert proc.returncode == 0
+    assert '"shutdown"' in err.decode() and '"interrupted"' in out.decode()
+    assert all(c.exists() for c in checkpoints)
+    proc = await asyncio.create_subprocess_exec(
+        *WORKER, *args, "--latency-ms", "0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    for i in (0, 2):
+        assert rows_of(tmp_path / f"{campaign_id(i)}.jsonl") == expected(i, 30000)
+    assert not any(c.exists() for c in checkpoints)
