@@ -14,6 +14,7 @@ from .errors import (
     KoreCampaignError,
     NotFoundError,
     PaginationDriftError,
+    RateLimiterUnavailableError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -21,19 +22,11 @@ from .errors import (
 )
 from .models import Campaign, CampaignContact, CampaignFilters, Contact, Page
 from .ratelimit import RateLimit, RateLimiter
+from .redis_ratelimit import RedisRateLimit  # imports redis-py only when used
 from .streaming import RecordStream
 from .transport import ClientStats, Hooks, PageEvent, RequestEvent, ResponseEvent, RetryEvent, RetryPolicy
 
 __version__ = "0.1.0"
-
-
-def __getattr__(name: str) -> object:
-    # RedisRateLimit needs redis-py (extra "redis"): import it only when asked for.
-    if name == "RedisRateLimit":
-        from .redis_ratelimit import RedisRateLimit
-
-        return RedisRateLimit
-    raise AttributeError(f"module 'korecampaign_async' has no attribute {name!r}")
 
 
 __all__ = [
@@ -59,6 +52,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimiter",
+    "RateLimiterUnavailableError",
     "RecordStream",
     "RedisRateLimit",
     "RequestEvent",

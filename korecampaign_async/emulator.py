@@ -107,6 +107,7 @@ class EmulatorStats:
     pages_served: Counter[tuple[str, str, int, int]] = field(default_factory=Counter)
     throttled: int = 0
     admitted_times: list[float] = field(default_factory=list)
+    arrival_times: list[float] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
 
@@ -330,6 +331,7 @@ class Emulator:
         return None
 
     def _rate_limited(self) -> web.Response | None:
+        self.stats.arrival_times.append(time.monotonic())
         if self._rate_windows is None:
             self.stats.admitted_times.append(time.monotonic())
             return None
