@@ -88,3 +88,49 @@ async def test_worker_sigterm_then_resume(tmp_path: Path) -> None:
     for i in (0, 2):
         assert rows_of(tmp_path / f"{campaign_id(i)}.jsonl") == expected(i, 30000)
     assert not any(c.exists() for c in checkpoints)
+
+
+async def test_arq_fleet_exports_with_a_shared_budget(redis_url: str, tmp_path: Path) -> None:
+    """Two arq workers (burst mode) drain the same queue, sharing one Redis budget."""
+    import os
+
+    from korecampaign_async.emulator import EmulatorConfig, run_emulator
+
+    async with run_emulator(EmulatorConfig(campaigns=8, contacts=3000, rate_limit="30/1s")) as emu:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")} | emu.env()
+        env |= {"KORE_REDIS_URL": redis_url, "KORE_RATE_LIMIT": "30/1s"}
+        script = str(ROOT / "examples" / "arq_worker.py")
+        ids = [campaign_id(i) for i in range(0, 8, 2)]
+        enq = await asyncio.create_subprocess_exec(
+            sys.executable,
+            script,
+            "enqueue",
+            *ids,
+            "--out-dir",
+            str(tmp_path),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(enq.communicate(), 30)
+        assert enq.returncode == 0, err.decode()
+        assert out.decode().count("queued cd-emu-") == 4
+        workers = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                script,
+                "worker",
+                "--burst",
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
+        for proc in workers:
+            _, err = await asyncio.wait_for(proc.communicate(), 90)
+            assert proc.returncode == 0, err.decode()
+        for i in range(0, 8, 2):
+            assert rows_of(tmp_path / f"{campaign_id(i)}.jsonl") == expected(i, 3000)
+        assert emu.stats.throttled == 0
+        assert emu.stats.duplicate_pages() == {}
