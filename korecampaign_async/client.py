@@ -130,7 +130,10 @@ class KoreCampaignClient:
         self.iid = iid or stream_id
         self.max_concurrency = max_concurrency
         self.page_size = check_limit(page_size, "page_size")
-        self.prefetch = prefetch if prefetch is not None else max(4, 2 * max_concurrency)
+        # Pages fetched or buffered ahead of the consumer. Records are delivered in order, so a
+        # page waiting for a retry holds back the pages after it; a deep window keeps the other
+        # requests busy meanwhile. Memory bound: prefetch * page_size records (~15 MB at 256).
+        self.prefetch = prefetch if prefetch is not None else max(256, 8 * max_concurrency)
         self.on_change: ChangePolicy = on_change
         bind = getattr(rate_limit, "bind_default_key", None)
         if callable(bind):

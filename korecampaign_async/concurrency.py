@@ -1,20 +1,23 @@
 """Adaptive in-flight limit (AIMD) and the client-wide ``Retry-After`` pause.
 
 One :class:`AdaptiveConcurrency` per client bounds how many requests are in flight.
-With ``adaptive=True`` a 429 halves the limit (multiplicative decrease, floor 1) and a
+With ``adaptive=True`` a 429 that signals congestion (see :meth:`AdaptiveConcurrency.is_congested`)
+halves the limit (multiplicative decrease, floor 1) and a
 run of successes as long as the current limit raises it by one (additive increase,
 ceiling ``max_limit``), as TCP congestion control does. Only a 429 for a request that
 *started after* the last decrease lowers the limit again, so one burst of 429s from the
-same window counts once. A ``Retry-After`` pauses every new request of the client
-until it passes, not only the one that received it.
+same window counts once. Its ``Retry-After`` pauses every new request of the client
+until it passes, not only the one that received it. A stray 429 (isolated, short
+``Retry-After``) only delays its own retry.
 
 Concurrency alone cannot respect a *rate* limit when responses are fast: any in-flight
-limit sends as fast as the server answers. So the first 429 of each throttle episode also
-*learns a pace*: the server admitted ``S`` requests in the cycle that just ended, and the
+limit sends as fast as the server answers. So when the budget is clearly exhausted (a long
+``Retry-After``, or half of the recent answers are 429s) the episode also *learns a pace*: the server admitted ``S`` requests in the cycle that just ended, and the
 window frees after ``Retry-After``, so its budget is about ``S / (cycle + Retry-After)``
 requests per second. Requests are then spaced at 95 % of that estimate; after
-``probe_after`` seconds without a 429 the pace grows by ``probe_step`` per second, so a
-limit that was raised (or an estimate that was low) is found again.
+``probe_after`` seconds without a 429 the pace grows by ``probe_step`` (compounded) per
+second, so a limit that was raised (or an estimate that was low) is found again, and once
+it has doubled without a 429 pacing is dropped altogether.
 """
 
 from __future__ import annotations
@@ -43,8 +46,11 @@ class AdaptiveConcurrency:
         *,
         adaptive: bool = True,
         learn_rate: bool = True,
+        long_retry_after: float = 1.0,
+        congestion_count: int = 5,
+        congestion_window: int = 20,
         probe_after: float = 5.0,
-        probe_step: float = 0.02,
+        probe_step: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -63,6 +69,10 @@ class AdaptiveConcurrency:
         self._started = 0  # sequence number of the last request admitted
         self._last_decrease_seq = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        # congestion detection: outcomes of the recent responses (True = 429)
+        self.long_retry_after = long_retry_after
+        self.congestion_count = congestion_count
+        self._recent: deque[bool] = deque(maxlen=congestion_window)
         # learned pacing
         self.learn_rate = learn_rate and adaptive
         self.probe_after = probe_after
@@ -70,7 +80,7 @@ class AdaptiveConcurrency:
         self.pace: float | None = None  # requests per second, None = not paced
         self._pace_set_at = 0.0
         self._next_slot = 0.0
-        self._cycle_start = clock()
+        self._cycle_start: float | None = None  # first request of the current cycle
         self._cycle_successes = 0
 
     def current_pace(self, now: float | None = None) -> float | None:
@@ -79,7 +89,13 @@ class AdaptiveConcurrency:
             return None
         now = self._clock() if now is None else now
         quiet = now - self._pace_set_at - self.probe_after
-        return self.pace * (1 + self.probe_step * quiet) if quiet > 0 else self.pace
+        if quiet <= 0:
+            return self.pace
+        grown = self.pace * (1 + self.probe_step) ** quiet
+        if grown > 2 * self.pace:  # no 429 while doubling the pace: the limit is not binding
+            self.pace = None
+            return None
+        return grown
 
     async def _wait_pace(self) -> None:
         while True:
@@ -109,6 +125,8 @@ class AdaptiveConcurrency:
             self.release()
             raise
         self._started += 1
+        if self._cycle_start is None:
+            self._cycle_start = self._clock()
         return self._started
 
     async def _take_slot(self) -> None:
@@ -145,18 +163,22 @@ class AdaptiveConcurrency:
             remaining = self._paused_until - self._clock()
             if remaining <= 0:
                 return
-            start = self._clock()
             await self._sleep(remaining)
-            self.paused_seconds += self._clock() - start
 
     def pause(self, seconds: float) -> None:
         """Hold every request not yet sent for ``seconds`` (from a ``Retry-After``)."""
         if seconds > 0:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            now = self._clock()
+            until = now + seconds
+            if until > self._paused_until:
+                # wall-clock time covered by pauses (overlapping pauses count once)
+                self.paused_seconds += until - max(self._paused_until, now)
+                self._paused_until = until
 
     def on_success(self) -> None:
         """Record a successful response; additive increase after ``limit`` successes."""
         self._cycle_successes += 1
+        self._recent.append(False)
         if not self.adaptive or self.limit >= self.max_limit:
             return
         self._successes += 1
@@ -165,21 +187,43 @@ class AdaptiveConcurrency:
             self.limit += 1
             self._wake()
 
-    def on_throttled(self, seq: int, retry_after: float | None = None) -> None:
-        """Record a 429 for the request numbered ``seq``; multiplicative decrease, and
-        (once per episode) a new pace estimate from the cycle that just ended."""
-        if not self.adaptive or seq <= self._last_decrease_seq:
-            return
-        self._last_decrease_seq = self._started
+    def is_congested(self, retry_after: float | None) -> bool:
+        """Does the latest 429 look like the budget running out (rather than a stray one)?
+
+        Yes when the server asks for a long wait (``Retry-After >= long_retry_after``) or when
+        429s are frequent among the recent responses (``>= congestion_count`` of the last
+        ``len(recent)``). A stray 429 (a proxy hiccup, a random fault) only delays its own
+        retry: pausing the whole client or halving its concurrency for it would cost far more
+        throughput than the one request."""
+        if retry_after is not None and retry_after >= self.long_retry_after:
+            return True
+        return sum(self._recent) >= self.congestion_count
+
+    def on_throttled(self, seq: int, retry_after: float | None = None) -> bool:
+        """Record a 429 for the request numbered ``seq``. When it signals congestion: pause
+        every new request for ``retry_after`` and halve the limit (once per episode: only a
+        429 for a request sent after the last decrease lowers it again). When the budget is
+        clearly exhausted, also learn a pace from the successes since the last estimate.
+        Returns whether the 429 was treated as congestion."""
+        self._recent.append(True)
+        if not self.adaptive or not self.is_congested(retry_after):
+            return False
+        if retry_after:
+            self.pause(retry_after)
         now = self._clock()
-        if self.learn_rate and self._cycle_successes >= 3:
+        severe = (retry_after or 0.0) >= self.long_retry_after or 2 * sum(self._recent) >= len(self._recent)
+        if self.learn_rate and severe and self._cycle_successes >= 3 and self._cycle_start is not None:
             window = max(1e-3, now - self._cycle_start + (retry_after or 0.0))
             self.pace = 0.95 * self._cycle_successes / window
             self._pace_set_at = now
-        self._cycle_start = now + (retry_after or 0.0)
-        self._cycle_successes = 0
-        self._successes = 0
-        new = max(1, self.limit // 2)
-        if new < self.limit:
-            self.limit = new
-            self.decreases += 1
+            self._next_slot = now + (retry_after or 0.0)
+            self._cycle_start = None
+            self._cycle_successes = 0
+        if seq > self._last_decrease_seq:
+            self._last_decrease_seq = self._started
+            self._successes = 0
+            new = max(1, self.limit // 2)
+            if new < self.limit:
+                self.limit = new
+                self.decreases += 1
+        return True

@@ -16,6 +16,7 @@ counted when the server sees the request), and classifies the answer:
 from __future__ import annotations
 
 import contextlib
+import random
 import logging
 import time
 from collections import Counter
@@ -74,14 +75,16 @@ class RetryPolicy:
     Attributes:
         max_attempts: attempts per request, the first included.
         max_time: give up retrying once this many seconds passed since the first attempt.
-        initial_backoff: first backoff in seconds; doubles per attempt (plus jitter).
+        initial_backoff: first backoff in seconds; doubles per attempt (plus jitter). Short
+            by default: a page being retried holds back the pages after it (records are
+            delivered in order), so a quick first retry keeps the export moving.
         max_backoff: ceiling of one backoff.
         max_retry_after: ceiling applied to a server's ``Retry-After``.
     """
 
     max_attempts: int = 6
     max_time: float = 300.0
-    initial_backoff: float = 0.25
+    initial_backoff: float = 0.1
     max_backoff: float = 30.0
     max_retry_after: float = 120.0
 
@@ -398,9 +401,9 @@ class Transport:
         text = data[:500].decode("utf-8", "replace")
         if status == 429:
             self.stats.throttled += 1
-            self.concurrency.on_throttled(seq, retry_after)
-            if retry_after:
-                self.concurrency.pause(min(retry_after, self.retry.max_retry_after))
+            self.concurrency.on_throttled(
+                seq, None if retry_after is None else min(retry_after, self.retry.max_retry_after)
+            )
         error = error_for_status(status, message, method=method, path=display_path, body=text, retry_after=retry_after)
         raise error
 
@@ -455,15 +458,17 @@ class Transport:
         return False
 
     def _wait(self, state: RetryCallState) -> float:
+        """Exactly the server's ``Retry-After`` when it sent one (plus up to 10 % jitter so
+        retries do not arrive together), else exponential backoff with jitter."""
         policy = self.retry
         if policy.max_backoff <= 0:
             return 0.0
-        backoff = self._backoff(state)
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
-            return max(backoff, min(float(retry_after), policy.max_retry_after))
-        return float(backoff)
+            hint = min(float(retry_after), policy.max_retry_after)
+            return hint + random.uniform(0, hint * 0.1)
+        return float(self._backoff(state))
 
     def _before_sleep(self, method: str, path: str, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

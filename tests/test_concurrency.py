@@ -41,12 +41,12 @@ async def test_multiplicative_decrease_once_per_window_and_floor() -> None:
     for _ in seqs:
         limiter.release()
     for s in seqs:  # eight 429s from the same window count once
-        limiter.on_throttled(s)
+        limiter.on_throttled(s, retry_after=0.0 if s < 3 else None)
     assert limiter.limit == 8 and limiter.decreases == 1
     for _ in range(10):
         seq = await limiter.acquire()
         limiter.release()
-        limiter.on_throttled(seq)
+        assert limiter.on_throttled(seq)  # the recent 429 share says: congestion
     assert limiter.limit == 1  # floor
 
 
@@ -54,7 +54,7 @@ async def test_additive_increase_up_to_ceiling() -> None:
     limiter = AdaptiveConcurrency(4)
     seq = await limiter.acquire()
     limiter.release()
-    limiter.on_throttled(seq)
+    limiter.on_throttled(seq, retry_after=5.0)  # a long Retry-After is congestion by itself
     assert limiter.limit == 2
     for _ in range(2):
         limiter.on_success()
@@ -70,8 +70,25 @@ async def test_additive_increase_up_to_ceiling() -> None:
 async def test_not_adaptive_keeps_the_limit() -> None:
     limiter = AdaptiveConcurrency(4, adaptive=False)
     seq = await limiter.acquire()
-    limiter.on_throttled(seq)
+    limiter.on_throttled(seq, retry_after=5.0)
     assert limiter.limit == 4
+
+
+async def test_a_stray_429_is_not_congestion() -> None:
+    t = FakeTime()
+    limiter = AdaptiveConcurrency(8, clock=t.clock, sleep=t.sleep)
+    for _ in range(20):
+        limiter.on_success()
+    seq = await limiter.acquire()
+    limiter.release()
+    assert not limiter.on_throttled(seq, retry_after=0.05)  # isolated, short hint
+    assert limiter.limit == 8
+    await limiter.acquire()
+    assert t.now == 0.0  # nobody paused
+    for _ in range(3):
+        assert not limiter.on_throttled(seq, retry_after=0.05)
+    assert limiter.on_throttled(seq, retry_after=0.05)
+    assert limiter.limit == 4  # the fifth in a short span is congestion
 
 
 async def test_pause_holds_every_new_request() -> None:
