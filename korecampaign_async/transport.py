@@ -16,8 +16,8 @@ counted when the server sees the request), and classifies the answer:
 from __future__ import annotations
 
 import contextlib
-import random
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
