@@ -13,8 +13,9 @@ until it passes, not only the one that received it. A stray 429 (isolated, short
 Concurrency alone cannot respect a *rate* limit when responses are fast: any in-flight
 limit sends as fast as the server answers. So when the budget is clearly exhausted (a long
 ``Retry-After``, or half of the recent answers are 429s) the episode also *learns a pace*:
-the server admitted ``S`` requests in the cycle that just ended, and the window frees after ``Retry-After``, so its budget is about ``S / (cycle + Retry-After)``
-requests per second. Requests are then spaced at 95 % of that estimate; after
+the server admitted ``S`` requests in the cycle that just ended, and the window frees
+after ``Retry-After``, so its budget is about ``S / (cycle + Retry-After)`` requests per
+second. Requests are then spaced at 95 % of that estimate; after
 ``probe_after`` seconds without a 429 the pace grows by ``probe_step`` (compounded) per
 second, so a limit that was raised (or an estimate that was low) is found again, and once
 it has doubled without a 429 pacing is dropped altogether.
