@@ -112,6 +112,14 @@ class AdaptiveConcurrency:
 
     async def acquire(self) -> int:
         """Wait for a slot, any pause and the pace; return the request's sequence number."""
+        if self.pace is None and self.in_flight < self.limit and not self._waiters:
+            now = self._clock()
+            if now >= self._paused_until:  # fast path: nothing to wait for
+                self.in_flight += 1
+                self._started += 1
+                if self._cycle_start is None:
+                    self._cycle_start = now
+                return self._started
         while True:
             await self._wait_pause()
             await self._take_slot()

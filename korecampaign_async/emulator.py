@@ -89,6 +89,7 @@ class EmulatorConfig:
     rate_limit: str | None = None
     rate_limit_key: Literal["stream", "account"] = "stream"
     max_limit: int = 100
+    page_cache: int = 2048
 
     @property
     def effective_iid(self) -> str:
@@ -142,6 +143,7 @@ class Emulator:
         self._windows: dict[str, SlidingWindowLog] = {}
         self._rate_windows = parse_windows(self.config.rate_limit) if self.config.rate_limit else None
         self._campaign_cache: dict[int, dict[str, Any]] = {}
+        self._page_cache: dict[tuple[str, int, int, int], bytes] = {}
         self.url = ""
         self._runner: web.AppRunner | None = None
         self.app = web.Application()
@@ -252,6 +254,15 @@ class Emulator:
             doc["format"] = "simple"
         self._campaign_cache[index] = doc
         return doc
+
+    def _cache(self, key: tuple[str, int, int, int], body: bytes) -> None:
+        """Keep encoded status pages (bounded, oldest evicted) so that the emulator's own CPU
+        is not what a client benchmark measures."""
+        if self.config.page_cache <= 0:
+            return
+        if len(self._page_cache) >= self.config.page_cache:
+            del self._page_cache[next(iter(self._page_cache))]
+        self._page_cache[key] = body
 
     def _campaign_index(self, cid: str) -> int | None:
         if not cid.startswith("cd-emu-"):
@@ -414,7 +425,7 @@ class Emulator:
         if isinstance(result, web.Response):
             return result
         data, page_key = result
-        encoded = _encode(data)
+        encoded = data if isinstance(data, bytes) else _encode(data)
         if fault == "malformed":
             encoded = encoded[: max(1, len(encoded) // 2)]
         elif page_key is not None:
@@ -457,16 +468,21 @@ class Emulator:
             if isinstance(args, str):
                 return self._error(400, args)
             offset, limit = args
-            rows = [self.status_row(index, r) for r in range(offset, min(offset + limit, total))]
             page = offset // limit + 1
-            data = {
-                "results": rows,
-                "page": page,
-                "limit": limit,
-                "totalPages": math.ceil(total / limit),
-                "totalResults": total,
-            }
-            return {"status": "success", "data": data}, ("status", cid, page, limit)
+            key = (cid, offset, limit, total)
+            body = self._page_cache.get(key)
+            if body is None:
+                rows = [self.status_row(index, r) for r in range(offset, min(offset + limit, total))]
+                data = {
+                    "results": rows,
+                    "page": page,
+                    "limit": limit,
+                    "totalPages": math.ceil(total / limit),
+                    "totalResults": total,
+                }
+                body = _encode({"status": "success", "data": data})
+                self._cache(key, body)
+            return body, ("status", cid, page, limit)
 
         return await self._serve(request, "status", account_query=False, build=build)
 
@@ -633,6 +649,10 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="fraction of requests that fail, split evenly between 429, 503, dropped connection, malformed body",
     )
+    parser.add_argument("--fault-429", type=float, default=None, help="fraction answered 429 (overrides --fault-rate)")
+    parser.add_argument("--fault-5xx", type=float, default=None, help="fraction answered 503 (overrides --fault-rate)")
+    parser.add_argument("--fault-drop", type=float, default=None, help="fraction of dropped connections")
+    parser.add_argument("--fault-malformed", type=float, default=None, help="fraction of truncated bodies")
     parser.add_argument("--retry-after", type=float, default=0.05, help="Retry-After seconds sent with injected 429s")
     parser.add_argument("--rate-limit", default=None, help="rolling windows such as 600/60s,18000/1h (or a preset)")
     parser.add_argument(
@@ -642,6 +662,7 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         help="count the limit per stream or per account",
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
+    parser.add_argument("--page-cache", type=int, default=2048, help="encoded pages kept in memory (0 = none)")
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -656,14 +677,15 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         list_contacts=args.list_contacts,
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,
-        fault_429=share,
-        fault_5xx=share,
-        fault_drop=share,
-        fault_malformed=share,
+        fault_429=share if args.fault_429 is None else args.fault_429,
+        fault_5xx=share if args.fault_5xx is None else args.fault_5xx,
+        fault_drop=share if args.fault_drop is None else args.fault_drop,
+        fault_malformed=share if args.fault_malformed is None else args.fault_malformed,
         retry_after=args.retry_after,
         rate_limit=args.rate_limit,
         rate_limit_key=args.rate_limit_key,
         seed=args.seed,
+        page_cache=args.page_cache,
     )
 
 

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import aiohttp
 import msgspec
@@ -55,14 +56,28 @@ __all__ = [
 
 logger = logging.getLogger("korecampaign_async")
 
+_otel_trace: Any = None
+_tracer: Any = None
+_SPAN_KIND: Any = None
 try:  # optional OpenTelemetry spans (extra "otel"); a no-op without opentelemetry-api
-    from opentelemetry import trace as _otel_trace
+    from opentelemetry import trace as _otel_api
 
-    _tracer: Any = _otel_trace.get_tracer("korecampaign_async")
-    _SPAN_KIND: Any = _otel_trace.SpanKind.CLIENT
+    _otel_trace = _otel_api
+    _tracer = _otel_api.get_tracer("korecampaign_async")
+    _SPAN_KIND = _otel_api.SpanKind.CLIENT
 except ImportError:  # pragma: no cover - depends on the environment
-    _tracer = None
-    _SPAN_KIND = None
+    pass
+
+
+def _tracing_enabled() -> bool:
+    """Spans only when OpenTelemetry is installed *and* an SDK tracer provider is set: the
+    API's default proxy provider would create non-recording spans, costing microseconds per
+    request for nothing."""
+    return _otel_trace is not None and not isinstance(
+        _otel_trace.get_tracer_provider(), _otel_trace.ProxyTracerProvider
+    )
+
+
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -244,11 +259,10 @@ class Transport:
         auth: produces the ``auth`` header.
         headers: the other fixed headers (``iid``, ``accountId``).
         concurrency: the client's in-flight limiter.
-        rate_limit: optional request budget, acquired right before each attempt.
         retry: the retry policy.
         timeout: seconds for one attempt (connect + response).
         hooks: instrumentation callbacks.
-        connector_limit: pool size; defaults to the concurrency ceiling.
+        hooks: instrumentation callbacks.
     """
 
     def __init__(
@@ -262,7 +276,6 @@ class Transport:
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         hooks: Hooks | None = None,
-        session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._base_path = URL(self.base_url).path.rstrip("/")
@@ -278,25 +291,29 @@ class Transport:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.hooks = hooks or Hooks()
         self.stats = ClientStats(_concurrency=concurrency)
-        self._session = session
-        self._own_session = session is None
+        self._session: aiohttp.ClientSession | None = None
+        self._session_token: str | None = None
+        self._queries: dict[tuple[tuple[str, str], ...], str] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self.concurrency.max_limit + 2, keepalive_timeout=30, enable_cleanup_closed=False
             )
+            # Fixed headers (and the timeout) live on the session: per-request headers would be
+            # merged into a new multidict on every request, a cost visible at high page rates.
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                headers={"Content-Type": "application/json", "Accept": "application/json"},
+                headers={"Content-Type": "application/json", "Accept": "application/json", **self._headers},
+                timeout=self.timeout,
                 auto_decompress=True,
             )
-            self._own_session = True
+            self._session_token = None
         return self._session
 
     async def close(self) -> None:
-        """Close the session (when the transport created it)."""
-        if self._session is not None and self._own_session and not self._session.closed:
+        """Close the pooled session."""
+        if self._session is not None and not self._session.closed:
             await self._session.close()
 
     @property
@@ -314,11 +331,33 @@ class Transport:
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
     ) -> T:
-        """Send ``method path`` with retries; return the body decoded by ``decoder``."""
-        policy = self.retry
+        """Send ``method path`` with retries; return the body decoded by ``decoder``.
+
+        The first attempt runs directly; only when it fails with a retryable error does
+        tenacity take over (it then replays that first failure as attempt 1, so waits,
+        stops and hooks behave exactly as if it had run every attempt). Building a tenacity
+        controller per request costs more than the rest of the client's per-page work."""
         display_path = self._base_path + path
+        url = self.base_url + path
+        if params:
+            key = tuple(params.items())
+            query = self._queries.get(key)
+            if query is None:
+                query = self._queries[key] = urlencode(params)
+                if len(self._queries) > 256:  # bounded: ids vary per call
+                    self._queries.clear()
+            url += "?" + query
+        started = time.monotonic()
+        try:
+            return await self._attempt(method, url, display_path, decoder, body, 1)
+        except Exception as exc:
+            if not self._is_retryable(exc):
+                raise
+            first_failure = exc
+        policy = self.retry
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_time),
+            stop=stop_after_attempt(policy.max_attempts)
+            | stop_after_delay(max(0.0, policy.max_time - (time.monotonic() - started))),
             wait=self._wait,
             retry=retry_if_exception(self._is_retryable),
             reraise=True,
@@ -329,7 +368,9 @@ class Transport:
             async for attempt in retrying:
                 with attempt:
                     attempt_no = attempt.retry_state.attempt_number
-                    return await self._attempt(method, path, display_path, decoder, params, body, attempt_no)
+                    if attempt_no == 1:
+                        raise first_failure
+                    return await self._attempt(method, url, display_path, decoder, body, attempt_no)
         except _Transient as exc:
             raise TransportError(
                 str(exc.exc) or exc.cause, method=method, path=display_path, attempts=attempt_no
@@ -339,10 +380,9 @@ class Transport:
     async def _attempt(
         self,
         method: str,
-        path: str,
+        url: str,
         display_path: str,
         decoder: msgspec.json.Decoder[T],
-        params: Mapping[str, str] | None,
         body: bytes | None,
         attempt: int,
     ) -> T:
@@ -353,7 +393,10 @@ class Transport:
                 await self.rate_limit.acquire()
             if self.hooks.on_request:
                 self.hooks.on_request(RequestEvent(method, display_path, attempt))
-            headers = {**self._headers, "auth": self._auth.token()}
+            token = self._auth.token()
+            if token is not self._session_token:  # minted anew (or first use): update the session
+                session.headers["auth"] = token
+                self._session_token = token
             self.stats.requests += 1
             start = time.perf_counter()
             span = (
@@ -366,14 +409,12 @@ class Transport:
                         "http.request.resend_count": attempt - 1,
                     },
                 )
-                if _tracer is not None
+                if _tracing_enabled()
                 else contextlib.nullcontext()
             )
             try:
                 with span as current:
-                    async with session.request(
-                        method, self.base_url + path, params=params, data=body, headers=headers, timeout=self.timeout
-                    ) as resp:
+                    async with session.request(method, url, data=body) as resp:
                         data = await resp.read()
                         status = resp.status
                         content_type = resp.headers.get("Content-Type", "")
@@ -410,7 +451,8 @@ class Transport:
     def _decode(
         self, decoder: msgspec.json.Decoder[T], data: bytes, status: int, content_type: str, method: str, path: str
     ) -> T:
-        if "html" in content_type or data.lstrip()[:1] == b"<":
+        first = data[:1]
+        if first == b"<" or "html" in content_type or (first.isspace() and data.lstrip()[:1] == b"<"):
             self.stats.wasted_requests += 1
             raise DecodeError(
                 f"expected JSON but got an HTML page ({content_type or 'no content type'})",

@@ -195,3 +195,38 @@ async def test_cancelling_many_campaigns_cleans_up_within_a_second(emulator_fact
         assert pending_tasks() - before == set()
         assert c.transport.concurrency.in_flight == 0
     assert c.transport.closed
+
+
+def test_opentelemetry_spans_when_an_sdk_is_configured() -> None:
+    """One CLIENT span per attempt with method, path and status (run in a subprocess: the
+    tracer provider is process-global)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("opentelemetry.sdk")
+    script = """
+import asyncio
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+from korecampaign_async import KoreCampaignClient, RetryPolicy
+from korecampaign_async.emulator import run_emulator
+async def main():
+    async with run_emulator() as emu:
+        emu.inject("503")
+        async with KoreCampaignClient(**emu.client_kwargs(retry=RetryPolicy.instant())) as c:
+            await c.get_campaign("cd-emu-000000")
+asyncio.run(main())
+for s in exporter.get_finished_spans():
+    print(s.name, s.kind.name, s.attributes["http.response.status_code"], s.attributes["http.request.resend_count"])
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    path = "/campaign/api/v2/public/st-emulator-0001/campaign/cd-emu-000000"
+    assert lines == [f"GET {path} CLIENT 503 0", f"GET {path} CLIENT 200 1"]
