@@ -42,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
 
     log(f"benchmarks: profile {profile.name}, results in {args.out}/{stem}.*")
     start = time.perf_counter()
-    scenarios = asyncio.run(run_all(profile, extras, only, log))
+    partial = args.out / f"{stem}.partial.json"
+
+    def save_partial(results: dict[str, object]) -> None:
+        partial.write_text(json.dumps({"profile": profile.name, "scenarios": results}, indent=2, default=str))
+
+    scenarios = asyncio.run(run_all(profile, extras, only, log, save_partial))
+    partial.unlink(missing_ok=True)
     doc = {
         "date": stamp,
         "profile": profile.name,

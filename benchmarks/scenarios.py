@@ -553,7 +553,7 @@ def measurements_only(items: list[Measurement]) -> list[dict[str, Any]]:
     return [m.as_dict() for m in items]
 
 
-async def run_all(p: Profile, out_dir: Path, only: set[str] | None, log: Any) -> dict[str, Any]:
+async def run_all(p: Profile, out_dir: Path, only: set[str] | None, log: Any, checkpoint: Any = None) -> dict[str, Any]:
     """Run every scenario (or those in ``only``); return the result document's scenarios."""
     results: dict[str, Any] = {}
     plan: list[tuple[str, Any]] = [
@@ -571,8 +571,14 @@ async def run_all(p: Profile, out_dir: Path, only: set[str] | None, log: Any) ->
             continue
         log(f"-- {name}")
         start = time.perf_counter()
-        results[name] = await run()
+        try:
+            results[name] = await run()
+        except Exception as exc:  # one broken scenario must not lose the others' figures
+            log(f"   ERROR {name}: {exc!r}")
+            results[name] = {"rows": [], "error": repr(exc), "targets": [target(f"{name}: scenario ran", 0, 1)]}
         results[name]["elapsed_s"] = round(time.perf_counter() - start, 1)
+        if checkpoint is not None:
+            checkpoint(results)
         for t in results[name].get("targets", []):
             log(f"   {'ok  ' if t['ok'] else 'MISS'} {t['target']}: {t['value']} (goal {t['comparison']} {t['goal']})")
     return results
