@@ -56,6 +56,16 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": round(time.perf_counter() - start, 1),
         "scenarios": scenarios,
     }
+    target_json = args.out / f"{stem}.json"
+    if only and target_json.exists():
+        # re-running some scenarios (after a fix): merge into the existing result set
+        previous = json.loads(target_json.read_text())
+        if previous.get("profile") == profile.name:
+            merged = previous["scenarios"]
+            merged.update(scenarios)
+            doc["scenarios"] = scenarios = merged
+            doc["rerun"] = sorted(set(previous.get("rerun", [])) | only)
+            doc["elapsed_s"] = previous.get("elapsed_s")
     (args.out / f"{stem}.json").write_text(json.dumps(doc, indent=2, default=str))
     (args.out / f"{stem}.md").write_text(markdown(doc))
     note = plot(doc, args.out / f"{stem}.png")

@@ -218,3 +218,16 @@ def test_bad_client_settings() -> None:
         KoreCampaignClient("platform.kore.ai", "st", "acc", auth="t")
     with pytest.raises(ConfigurationError, match="stream_id"):
         KoreCampaignClient("https://x", "", "acc", auth="t")
+
+
+async def test_every_iterator_uses_the_largest_page_size(emulator_factory: EmulatorFactory) -> None:
+    """Request economy: 100 per page (the documented maximum for contact status, our
+    documented default for the other two), so N records cost ceil(N / 100) requests."""
+    async with emulator_factory(campaigns=500, contacts=1_050, list_contacts=950) as emu, make_client(emu) as client:
+        await client.iter_campaign_contacts(campaign_id(0)).collect()
+        await client.iter_contact_list(contact_list_id(0)).collect()
+        await client.iter_campaigns("voice").collect()
+        limits = {(kind, limit) for kind, _, _, limit in emu.stats.pages_served}
+        assert limits == {("status", 100), ("contacts", 100), ("campaigns", 100)}
+        assert emu.stats.by_endpoint == {"status": 11, "contacts": 10, "campaigns": 3}
+        assert emu.stats.duplicate_pages() == {}
