@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import msgspec
 
@@ -70,6 +69,8 @@ _CAMPAIGN_ONE = msgspec.json.Decoder(Envelope[Campaign])
 _STATUS_PAGE = msgspec.json.Decoder(Envelope[PageData[CampaignContact]])
 _CONTACT_PAGE = msgspec.json.Decoder(Envelope[PageData[Contact]])
 _encode = msgspec.json.Encoder().encode
+# Ids are validated by check_id (letters, digits and - _ . ~ :), all legal in a URL path, so
+# they are placed in paths as they are: no percent-encoding needed, none done per request.
 
 
 class KoreCampaignClient:
@@ -141,7 +142,7 @@ class KoreCampaignClient:
         self._auth = resolve_auth(auth)
         self._concurrency = AdaptiveConcurrency(max_concurrency, adaptive=adaptive)
         self._transport = Transport(
-            f"{self.host}/campaign/api/v2/public/{quote(self.stream_id, safe='')}",
+            f"{self.host}/campaign/api/v2/public/{self.stream_id}",
             auth=self._auth,
             headers={"iid": self.iid, "accountId": self.account_id},
             concurrency=self._concurrency,
@@ -235,7 +236,7 @@ class KoreCampaignClient:
         """Fetch one campaign (``GET campaign/{campaignId}?accountId=``)."""
         cid = check_id(campaign_id, "campaign_id")
         envelope = await self._transport.request(
-            "GET", f"/campaign/{quote(cid, safe='')}", _CAMPAIGN_ONE, params=self._account_params()
+            "GET", f"/campaign/{cid}", _CAMPAIGN_ONE, params=self._account_params()
         )
         return envelope.data
 
@@ -322,7 +323,7 @@ class KoreCampaignClient:
     async def _status_page(self, campaign_id: str, page: int, limit: int) -> Page[CampaignContact]:
         envelope = await self._transport.request(
             "POST",
-            f"/campaign/{quote(campaign_id, safe='')}/status",
+            f"/campaign/{campaign_id}/status",
             _STATUS_PAGE,
             params={"view": "contacts"},
             body=_encode(ContactStatusRequest(page=page, limit=limit)),
@@ -366,7 +367,7 @@ class KoreCampaignClient:
         params = self._account_params(page=str(page), limit=str(limit), skip=str((page - 1) * limit))
         envelope = await self._transport.request(
             "GET",
-            f"/campaign/contactList/{quote(contact_list_id, safe='')}/getAllContacts",
+            f"/campaign/contactList/{contact_list_id}/getAllContacts",
             _CONTACT_PAGE,
             params=params,
         )

@@ -417,8 +417,7 @@ class Transport:
                     async with session.request(method, url, data=body) as resp:
                         data = await resp.read()
                         status = resp.status
-                        content_type = resp.headers.get("Content-Type", "")
-                        retry_after = _retry_after(resp.headers)
+                        headers = resp.headers
                     if current is not None:
                         current.set_attribute("http.response.status_code", status)
             except TimeoutError as exc:
@@ -435,8 +434,10 @@ class Transport:
         logger.debug("%s %s -> %d attempt=%d %.1fms", method, display_path, status, attempt, elapsed * 1000)
         if self.hooks.on_response:
             self.hooks.on_response(ResponseEvent(method, display_path, attempt, status, elapsed, len(data)))
+        content_type = headers.get("Content-Type", "")
         if 200 <= status < 300:
             return self._decode(decoder, data, status, content_type, method, display_path)
+        retry_after = _retry_after(headers)
         self.stats.wasted_requests += 1
         message = _server_message(data, content_type)
         text = data[:500].decode("utf-8", "replace")
