@@ -427,6 +427,7 @@ class KoreCampaignClient:
             limit=limit,
             start_page=start_page,
             prefetch=prefetch or self.prefetch,
+            max_running=self.max_concurrency,
             on_change=on_change or self.on_change,
             path=path,
             stats=self._transport.stats,

@@ -2,7 +2,9 @@
 concurrently, hand them out in page order, keep memory bounded, clean up on exit.
 
 At most ``prefetch`` pages are fetched or buffered ahead of the consumer, so memory is
-``prefetch * limit`` records whatever the size of the export. When the consumer stops
+``prefetch * limit`` records whatever the size of the export, and ``max_running`` worker
+coroutines (the client's concurrency) fetch them: each starts its next request as soon as
+its previous one is handed over. When the consumer stops
 early (``break``, an exception, task cancellation) every in-flight fetch is cancelled and
 awaited before the iterator finishes closing. Use ``async with`` (or
 ``contextlib.aclosing``) to make that happen at a known point; otherwise it happens when
@@ -42,6 +44,7 @@ class RecordStream(Generic[T]):
         limit: int,
         start_page: int = 1,
         prefetch: int = 16,
+        max_running: int | None = None,
         on_change: ChangePolicy = "raise",
         path: str = "",
         stats: ClientStats | None = None,
@@ -50,6 +53,7 @@ class RecordStream(Generic[T]):
         self._fetch_page = fetch_page
         self.plan = PaginationPlan(limit=limit, start_page=start_page, on_change=on_change)
         self.prefetch = max(1, prefetch)
+        self.max_running = max(1, max_running or self.prefetch)
         self.path = path
         self._stats = stats
         self._hooks = hooks
@@ -101,21 +105,53 @@ class RecordStream(Generic[T]):
                     yield record
 
     async def _pages(self) -> AsyncIterator[Page[T]]:
+        # A fixed set of worker coroutines, each looping "take the next page number, fetch
+        # it, hand it over, take the next", so a finished request is followed by the next
+        # one at once (a task per page would add scheduling rounds between them and leave
+        # concurrency slots idle). Pages meet the consumer through one future per page
+        # number; at most ``prefetch`` of them exist, which bounds memory.
         plan = self.plan
-        tasks: dict[int, asyncio.Task[Page[T]]] = {}
+        loop = asyncio.get_running_loop()
+        slots: dict[int, asyncio.Future[Page[T]]] = {}
+        changed = asyncio.Event()  # the plan advanced or the window opened
+        stop = False
+
+        def slot(number: int) -> asyncio.Future[Page[T]]:
+            fut = slots.get(number)
+            if fut is None:
+                fut = slots[number] = loop.create_future()
+            return fut
+
+        async def worker() -> None:
+            nonlocal stop
+            while not stop:
+                # the window: never more than `prefetch` pages ahead of the consumer
+                number = plan.take_next() if plan.next_to_fetch < plan.next_to_accept + self.prefetch else None
+                if number is None:
+                    if plan.done:
+                        return
+                    changed.clear()
+                    await changed.wait()
+                    continue
+                fut = slot(number)
+                try:
+                    page = await self._fetch_page(number)
+                except Exception as exc:  # handed to the consumer when it reaches this page
+                    stop = True  # no point fetching further: the export stops at this page
+                    if not fut.done():
+                        fut.set_exception(exc)
+                    return
+                if not fut.done():
+                    fut.set_result(page)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(self.max_running, self.prefetch))]
         try:
             while not plan.done:
-                while len(tasks) < self.prefetch:
-                    number = plan.take_next()
-                    if number is None:
-                        break
-                    tasks[number] = asyncio.ensure_future(self._fetch_page(number))
                 number = plan.next_to_accept
-                if number not in tasks:  # pragma: no cover - the plan always schedules next_to_accept
-                    raise RuntimeError(f"pagination plan did not schedule page {number}")
-                page = await tasks[number]
-                del tasks[number]
+                page = await slot(number)
+                del slots[number]
                 plan.accept(number, page)
+                changed.set()
                 if self._stats is not None:
                     self._stats.pages += 1
                     self._stats.records += len(page.results)
@@ -125,10 +161,15 @@ class RecordStream(Generic[T]):
                     )
                 yield page
         finally:
-            for task in tasks.values():
+            stop = True
+            for task in workers:
                 task.cancel()
-            if tasks:
-                await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await asyncio.gather(*workers, return_exceptions=True)
+            for fut in slots.values():
+                if fut.done() and not fut.cancelled():
+                    fut.exception()  # retrieved: no "exception was never retrieved" warning
+                else:
+                    fut.cancel()
 
     async def aclose(self) -> None:
         """Stop the iteration and cancel every in-flight fetch."""

@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_tiny_run_writes_results(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--tiny", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr
     (result,) = tmp_path.glob("*-tiny.json")
@@ -35,7 +38,10 @@ def test_check_flag_names_missed_targets(tmp_path: Path) -> None:
     share-of-budget goal in a one-second window, so at least that one is missed)."""
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--tiny", "--only", "decode,budget", "--check", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     doc = json.loads(next(tmp_path.glob("*-tiny.json")).read_text())
     missed = [t["target"] for s in doc["scenarios"].values() for t in s["targets"] if not t["ok"]]
