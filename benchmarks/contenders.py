@@ -64,6 +64,16 @@ async def korecampaign(emu: EmulatorProcess, campaign: str, *, concurrency: int)
         return rows, client.stats.pages
 
 
+async def korecampaign_pages(emu: EmulatorProcess, campaign: str, *, concurrency: int) -> tuple[int, int]:
+    """The SDK consumed page by page (``.pages()``), counting rows per page as ``floor`` does:
+    separates the cost of record-by-record iteration from the rest of the SDK."""
+    async with KoreCampaignClient(**emu.client_kwargs(max_concurrency=concurrency)) as client:
+        rows = 0
+        async for page in client.iter_campaign_contacts(campaign).pages():
+            rows += len(page.results)
+        return rows, client.stats.pages
+
+
 async def floor(emu: EmulatorProcess, campaign: str, *, concurrency: int, limit: int = 100) -> tuple[int, int]:
     """The leanest bounded-concurrency loop: msgspec structs, no retries, no ordering."""
     encode = msgspec.json.encode

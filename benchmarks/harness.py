@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from korecampaign_async import JWTAuth
-from korecampaign_async.emulator import EmulatorConfig
+from korecampaign_async.emulator import Emulator, EmulatorConfig
 
 DEFAULTS = EmulatorConfig()
 
@@ -57,27 +57,20 @@ class EmulatorProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
+    def _view(self) -> Emulator:
+        """An (unserved) Emulator with the same defaults, to reuse its env/client settings."""
+        view = Emulator(EmulatorConfig())
+        view.url = self.url
+        return view
+
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "KORE_HOST": self.url,
-            "KORE_STREAM_ID": DEFAULTS.stream_id,
-            "KORE_ACCOUNT_ID": DEFAULTS.account_id,
-            "KORE_IID": DEFAULTS.effective_iid,
-            "KORE_CLIENT_ID": DEFAULTS.client_id,
-            "KORE_CLIENT_SECRET": DEFAULTS.client_secret,
-        }
+        """``KORE_*`` variables pointing at the emulator process."""
+        return self._view().env()
 
     def client_kwargs(self, **overrides: Any) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "host": self.url,
-            "stream_id": DEFAULTS.stream_id,
-            "account_id": DEFAULTS.account_id,
-            "iid": DEFAULTS.effective_iid,
-            "auth": JWTAuth(DEFAULTS.client_id, DEFAULTS.client_secret),
-        }
-        kwargs.update(overrides)
-        return kwargs
+        """Client keyword arguments pointing at the emulator process."""
+        return self._view().client_kwargs(**overrides)
 
     def raw_headers(self) -> dict[str, str]:
         """What a hand-written client sends."""

@@ -155,7 +155,11 @@ async def cpu_ceiling(p: Profile, out_dir: Path) -> dict[str, Any]:
     best: dict[str, float] = {}
     with EmulatorProcess(campaigns=2, contacts=p.cpu_contacts, latency_ms=0) as emu:
         for c in (8, 16, 32):
-            for name, fn in (("korecampaign", contenders.korecampaign), ("floor", contenders.floor)):
+            for name, fn in (
+                ("korecampaign", contenders.korecampaign),
+                ("korecampaign .pages()", contenders.korecampaign_pages),
+                ("floor", contenders.floor),
+            ):
                 m = await measure(
                     name,
                     {"latency_ms": 0, "concurrency": c},
@@ -165,6 +169,7 @@ async def cpu_ceiling(p: Profile, out_dir: Path) -> dict[str, Any]:
                 row = m.as_dict()
                 rows.append(row)
                 best[name] = max(best.get(name, 0.0), row["rows_per_s"])
+        pages_ratio = best["korecampaign .pages()"] / best["floor"]
         profiler = cProfile.Profile()
         profiler.enable()
         await contenders.korecampaign(emu, CAMPAIGN, concurrency=16)
@@ -187,6 +192,7 @@ async def cpu_ceiling(p: Profile, out_dir: Path) -> dict[str, Any]:
         "summary": {
             "best_rows_per_s": best,
             "ratio": round(ratio, 3),
+            "ratio_pages": round(pages_ratio, 3),
             "import_ms": import_ms,
             "profile": "cpu-profile.txt",
             "importtime": "importtime.txt",

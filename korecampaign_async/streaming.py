@@ -144,7 +144,11 @@ class RecordStream(Generic[T]):
                 if not fut.done():
                     fut.set_result(page)
 
-        workers = [asyncio.ensure_future(worker()) for _ in range(min(self.max_running, self.prefetch))]
+        # A few more workers than requests may be in flight: a worker whose page waits for a
+        # retry (Retry-After, backoff) sleeps without a concurrency slot, and a spare worker
+        # keeps that slot busy meanwhile. The client's limiter still bounds what is in flight.
+        spare = max(2, self.max_running // 4)
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(self.max_running + spare, self.prefetch))]
         try:
             while not plan.done:
                 number = plan.next_to_accept
