@@ -55,6 +55,7 @@ from .models import Campaign, CampaignContact, Contact
 from .ratelimit import RateLimit, parse_windows
 from .streaming import RecordStream
 from .transport import RetryPolicy
+from .validation import MAX_PAGE_SIZE
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -518,30 +519,29 @@ def _campaign_filters(p: argparse.ArgumentParser, *, type_required: bool = True)
     p.add_argument("--sort", help="sort, e.g. createdAt:desc or name:asc,updatedAt:desc")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
+_positive_int = _whole_number(1)
+_non_negative_int = _whole_number(0)
 
 
 def _page_size(text: str) -> int:
     value = _positive_int(text)
-    if value > 100:
-        raise argparse.ArgumentTypeError(f"allowed 1 to 100, got {value}")
+    if value > MAX_PAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"allowed 1 to {MAX_PAGE_SIZE}, got {value}")
     return value
 
 

@@ -228,7 +228,6 @@ class KoreCampaignClient:
         return self._transport.rate_limit
 
     def _account_params(self, **extra: str) -> dict[str, str]:
-        # The status endpoint's fixed query is passed pre-encoded (see _STATUS_QUERY).
         return {"accountId": self.account_id, **extra}
 
     # -- campaigns --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ The pieces, each usable alone:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -621,13 +622,12 @@ async def export_many(
     if resume and os.path.exists(manifest_path):
         with open(manifest_path) as fh:
             previous = {e["campaign_id"]: e for e in json.load(fh)["campaigns"]}
-    ext = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}[fmt]
     entries: dict[str, ManifestEntry] = {}
 
     async def one(item: Campaign | str) -> None:
         cid = item if isinstance(item, str) else (item.id or "")
         name = None if isinstance(item, str) else item.name
-        target = os.path.join(out_dir, f"{cid}.{ext}")
+        target = os.path.join(out_dir, f"{cid}.{fmt}")
         done = previous.get(cid)
         if done is not None and os.path.exists(target):
             entries[cid] = ManifestEntry(cid, name, int(done["rows"]), os.path.basename(target))
@@ -654,11 +654,7 @@ async def export_many(
 
 
 def _write_manifest(path: str, entries: dict[str, ManifestEntry]) -> None:
-    doc = {
-        "campaigns": [
-            msgspec.structs.asdict(e) if isinstance(e, msgspec.Struct) else e.__dict__ for e in entries.values()
-        ]
-    }
+    doc = {"campaigns": [dataclasses.asdict(e) for e in entries.values()]}
     tmp = path + ".tmp"
     with open(tmp, "w") as fh:
         json.dump(doc, fh, indent=2)
