@@ -167,15 +167,33 @@ async def measure(
     """Run ``once`` (returning rows, pages) ``runs`` times; keep wall times and RSS growth."""
     m = Measurement(name, params)
     for _ in range(runs):
-        with RssSampler() as sampler:
-            start = time.perf_counter()
-            rows, pages = await once()
-            m.seconds.append(time.perf_counter() - start)
-        m.peak_rss_growth.append(sampler.peak_growth)
-        if m.rows and rows != m.rows:
-            raise AssertionError(f"{name}: row count changed between runs ({m.rows} vs {rows})")
-        m.rows, m.pages = rows, pages
+        await _run_once(m, once)
     return m
+
+
+async def measure_interleaved(
+    contenders: Sequence[tuple[str, dict[str, Any], Callable[[], Awaitable[tuple[int, int]]]]],
+    runs: int,
+) -> list[Measurement]:
+    """Like :func:`measure` for several contenders, taking turns run by run (A B C A B C ...):
+    on a shared machine whose speed drifts, every contender sees the same drift, which
+    matters when the result is a ratio between them."""
+    measurements = [Measurement(name, params) for name, params, _ in contenders]
+    for _ in range(runs):
+        for m, (_, _, once) in zip(measurements, contenders, strict=True):
+            await _run_once(m, once)
+    return measurements
+
+
+async def _run_once(m: Measurement, once: Callable[[], Awaitable[tuple[int, int]]]) -> None:
+    with RssSampler() as sampler:
+        start = time.perf_counter()
+        rows, pages = await once()
+        m.seconds.append(time.perf_counter() - start)
+    m.peak_rss_growth.append(sampler.peak_growth)
+    if m.rows and rows != m.rows:
+        raise AssertionError(f"{m.name}: row count changed between runs ({m.rows} vs {rows})")
+    m.rows, m.pages = rows, pages
 
 
 def machine_info() -> dict[str, Any]:

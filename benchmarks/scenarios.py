@@ -28,7 +28,7 @@ from korecampaign_async.models import CampaignContact, Envelope, PageData
 from korecampaign_async.ratelimit import SlidingWindowLog, parse_windows
 
 from . import contenders
-from .harness import EmulatorProcess, Measurement, measure
+from .harness import EmulatorProcess, Measurement, measure, measure_interleaved
 
 CAMPAIGN = campaign_id(0)
 
@@ -154,21 +154,25 @@ async def cpu_ceiling(p: Profile, out_dir: Path) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     best: dict[str, float] = {}
     with EmulatorProcess(campaigns=2, contacts=p.cpu_contacts, latency_ms=0) as emu:
+        # one unmeasured pass fills the emulator's page cache: the first run would otherwise
+        # measure the server encoding pages, not the client
+        await contenders.floor(emu, CAMPAIGN, concurrency=8)
         for c in (8, 16, 32):
-            for name, fn in (
-                ("korecampaign", contenders.korecampaign),
-                ("korecampaign .pages()", contenders.korecampaign_pages),
-                ("floor", contenders.floor),
-            ):
-                m = await measure(
-                    name,
-                    {"latency_ms": 0, "concurrency": c},
-                    p.runs,
-                    lambda fn=fn, c=c: fn(emu, CAMPAIGN, concurrency=c),
-                )  # type: ignore[misc]
+            measured = await measure_interleaved(
+                [
+                    (name, {"latency_ms": 0, "concurrency": c}, lambda fn=fn, c=c: fn(emu, CAMPAIGN, concurrency=c))
+                    for name, fn in (
+                        ("korecampaign", contenders.korecampaign),
+                        ("korecampaign .pages()", contenders.korecampaign_pages),
+                        ("floor", contenders.floor),
+                    )
+                ],
+                max(p.runs, 5) if p.runs >= 3 else p.runs,  # short runs on a shared machine: more of them
+            )
+            for m in measured:
                 row = m.as_dict()
                 rows.append(row)
-                best[name] = max(best.get(name, 0.0), row["rows_per_s"])
+                best[m.name] = max(best.get(m.name, 0.0), row["rows_per_s"])
         pages_ratio = best["korecampaign .pages()"] / best["floor"]
         profiler = cProfile.Profile()
         profiler.enable()

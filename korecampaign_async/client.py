@@ -431,4 +431,5 @@ class KoreCampaignClient:
             path=path,
             stats=self._transport.stats,
             hooks=self._transport.hooks,
+            concurrency=self._transport.concurrency,
         )

@@ -19,6 +19,10 @@ second. Requests are then spaced at 95 % of that estimate; after
 ``probe_after`` seconds without a 429 the pace grows by ``probe_step`` (compounded) per
 second, so a limit that was raised (or an estimate that was low) is found again, and once
 it has doubled without a 429 pacing is dropped altogether.
+
+A request waiting to be retried (backoff or ``Retry-After``) holds no slot: it *rests*
+through :meth:`AdaptiveConcurrency.rest`, which counts it in ``resting`` so a stream can put
+a spare worker on the slot meanwhile (:meth:`AdaptiveConcurrency.wait_for_rest`).
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ class AdaptiveConcurrency:
         self._started = 0  # sequence number of the last request admitted
         self._last_decrease_seq = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self.resting = 0  # requests sleeping before a retry (they hold no slot)
+        self._rest_waiters: list[asyncio.Future[None]] = []
         # congestion detection: outcomes of the recent responses (True = 429)
         self.long_retry_after = long_retry_after
         self.congestion_count = congestion_count
@@ -110,16 +116,25 @@ class AdaptiveConcurrency:
                 return
             await self._sleep(slot - now)
 
-    async def acquire(self) -> int:
-        """Wait for a slot, any pause and the pace; return the request's sequence number."""
+    def try_acquire(self) -> int | None:
+        """Take a slot at once if nothing stands in the way (no pause, no pace, a free slot,
+        nobody queued before us); return the request's sequence number, else ``None``.
+        The common case of :meth:`acquire`, without creating a coroutine."""
         if self.pace is None and self.in_flight < self.limit and not self._waiters:
             now = self._clock()
-            if now >= self._paused_until:  # fast path: nothing to wait for
+            if now >= self._paused_until:
                 self.in_flight += 1
                 self._started += 1
                 if self._cycle_start is None:
                     self._cycle_start = now
                 return self._started
+        return None
+
+    async def acquire(self) -> int:
+        """Wait for a slot, any pause and the pace; return the request's sequence number."""
+        seq = self.try_acquire()
+        if seq is not None:
+            return seq
         while True:
             await self._wait_pause()
             await self._take_slot()
@@ -154,6 +169,29 @@ class AdaptiveConcurrency:
             elif fut in self._waiters:
                 self._waiters.remove(fut)
             raise
+
+    async def rest(self, seconds: float) -> None:
+        """Sleep ``seconds`` before a retry, counted in ``resting`` meanwhile (the request
+        holds no slot while it rests; spare workers may use it)."""
+        self.resting += 1
+        waiters, self._rest_waiters = self._rest_waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+        try:
+            await self._sleep(seconds)
+        finally:
+            self.resting -= 1
+
+    async def wait_for_rest(self) -> None:
+        """Return when the next request starts resting (see :meth:`rest`)."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._rest_waiters.append(fut)
+        try:
+            await fut
+        finally:
+            if fut in self._rest_waiters:  # left early (cancelled)
+                self._rest_waiters.remove(fut)
 
     def release(self) -> None:
         """Give back the slot taken by :meth:`acquire`."""

@@ -66,6 +66,8 @@ class EmulatorConfig:
     Faults: each ``fault_*`` is the probability that a request gets that fault.
     ``rate_limit`` is a window spec such as ``"600/60s,18000/1h"``, counted per stream
     (``rate_limit_key="stream"``) or per account.
+    Timing: every answer is sent ``latency_ms`` (plus ``0..jitter_ms``) after its request
+    arrived, the emulator's own work included.
     """
 
     stream_id: str = "st-emulator-0001"
@@ -393,44 +395,62 @@ class Emulator:
     async def _respond(
         self, request: web.Request, endpoint: str, account_query: bool, build: Any
     ) -> web.StreamResponse:
+        # The configured latency is the time from a request's arrival to its answer: the
+        # answer is prepared at once and held until then. (Sleeping first and working after
+        # would make answers due together wait for each other in this single process, a
+        # delay no real, parallel server adds.)
         cfg = self.config
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        if cfg.latency_ms or cfg.jitter_ms:
+            due += (cfg.latency_ms + self._random.uniform(0, cfg.jitter_ms)) / 1000
         try:
             body = await request.read()
         except ConnectionResetError:  # the client went away (cancelled request)
             return web.Response(status=499)
-        if cfg.latency_ms or cfg.jitter_ms:
-            await asyncio.sleep((cfg.latency_ms + self._random.uniform(0, cfg.jitter_ms)) / 1000)
+        response, drop = self._answer(request, endpoint, account_query, build, body)
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if drop and request.transport is not None:
+            request.transport.close()
+        return response
+
+    def _answer(
+        self, request: web.Request, endpoint: str, account_query: bool, build: Any, body: bytes
+    ) -> tuple[web.Response, bool]:
+        """The response to send, and whether to drop the connection instead."""
+        cfg = self.config
         denied = self._check_auth(request, account_query=account_query)
         if denied is not None:
-            return denied
+            return denied, False
         limited = self._rate_limited()
         if limited is not None:
-            return limited
+            return limited, False
         fault = self._fault(endpoint)
         if fault == "429":
-            return self._error(429, RATE_LIMIT_MESSAGE, {"Retry-After": f"{cfg.retry_after:g}"})
+            return self._error(429, RATE_LIMIT_MESSAGE, {"Retry-After": f"{cfg.retry_after:g}"}), False
         if fault in ("500", "502", "503", "504"):
-            return self._error(int(fault), "Service temporarily unavailable")
+            return self._error(int(fault), "Service temporarily unavailable"), False
         if fault == "drop":
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=599)
+            return web.Response(status=599), True
         if fault == "html":
-            return web.Response(status=502, text="<html><body>Bad Gateway</body></html>", content_type="text/html")
+            html = "<html><body>Bad Gateway</body></html>"
+            return web.Response(status=502, text=html, content_type="text/html"), False
         try:
             payload = msgspec.json.decode(body) if body else {}
         except msgspec.DecodeError:
-            return self._error(400, "request body is not valid JSON")
+            return self._error(400, "request body is not valid JSON"), False
         result = build(request, payload)
         if isinstance(result, web.Response):
-            return result
+            return result, False
         data, page_key = result
         encoded = data if isinstance(data, bytes) else _encode(data)
         if fault == "malformed":
             encoded = encoded[: max(1, len(encoded) // 2)]
         elif page_key is not None:
             self.stats.pages_served[page_key] += 1
-        return web.Response(body=encoded, content_type="application/json")
+        return web.Response(body=encoded, content_type="application/json"), False
 
     @staticmethod
     def _page_args(source: Any, max_limit: int, default_limit: int) -> tuple[int, int] | str:
@@ -641,7 +661,7 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contacts", type=int, default=10_000, help="contact-status rows per voice campaign")
     parser.add_argument("--contact-lists", type=int, default=5, help="number of contact lists")
     parser.add_argument("--list-contacts", type=int, default=10_000, help="contacts per contact list")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="time from a request's arrival to its answer")
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="random extra latency, 0..N ms")
     parser.add_argument(
         "--fault-rate",

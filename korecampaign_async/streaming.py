@@ -14,11 +14,13 @@ the iterator is garbage-collected.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from types import TracebackType
 from typing import Generic, TypeVar
 
+from .concurrency import AdaptiveConcurrency
 from .models import Page
 from .pagination import ChangePolicy, PaginationPlan
 from .transport import ClientStats, Hooks, PageEvent
@@ -49,6 +51,7 @@ class RecordStream(Generic[T]):
         path: str = "",
         stats: ClientStats | None = None,
         hooks: Hooks | None = None,
+        concurrency: AdaptiveConcurrency | None = None,
     ) -> None:
         self._fetch_page = fetch_page
         self.plan = PaginationPlan(limit=limit, start_page=start_page, on_change=on_change)
@@ -57,6 +60,7 @@ class RecordStream(Generic[T]):
         self.path = path
         self._stats = stats
         self._hooks = hooks
+        self._concurrency = concurrency
         self._active: AsyncIterator[object] | None = None
         self._started = False
 
@@ -113,8 +117,22 @@ class RecordStream(Generic[T]):
         plan = self.plan
         loop = asyncio.get_running_loop()
         slots: dict[int, asyncio.Future[Page[T]]] = {}
-        changed = asyncio.Event()  # the plan advanced or the window opened
+        # Workers with nothing to take park here. Accepting a page opens the window by one
+        # page, so it wakes one worker, not all of them (an Event would wake every parked
+        # worker per page, to find one page between them); learning the totals, growing them
+        # and finishing wake everyone.
+        idle: deque[asyncio.Future[None]] = deque()
         stop = False
+        concurrency = self._concurrency
+        spares_busy = 0  # spare workers fetching a page right now
+
+        def wake(everyone: bool) -> None:
+            while idle:
+                waiter = idle.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    if not everyone:
+                        return
 
         def slot(number: int) -> asyncio.Future[Page[T]]:
             fut = slots.get(number)
@@ -122,18 +140,26 @@ class RecordStream(Generic[T]):
                 fut = slots[number] = loop.create_future()
             return fut
 
-        async def worker() -> None:
-            nonlocal stop
+        async def worker(spare: bool = False) -> None:
+            nonlocal stop, spares_busy
             while not stop:
+                # a spare works only while a request rests before its retry (holding no
+                # slot): one page per resting request, then it re-checks
+                if spare and spares_busy >= concurrency.resting:  # type: ignore[union-attr]
+                    wake(everyone=False)  # pass on a wake-up this spare may have taken
+                    await concurrency.wait_for_rest()  # type: ignore[union-attr]
+                    continue
                 # the window: never more than `prefetch` pages ahead of the consumer
                 number = plan.take_next() if plan.next_to_fetch < plan.next_to_accept + self.prefetch else None
                 if number is None:
                     if plan.done:
                         return
-                    changed.clear()
-                    await changed.wait()
+                    waiter = loop.create_future()
+                    idle.append(waiter)
+                    await waiter
                     continue
                 fut = slot(number)
+                spares_busy += spare
                 try:
                     page = await self._fetch_page(number)
                 except Exception as exc:  # handed to the consumer when it reaches this page
@@ -141,21 +167,29 @@ class RecordStream(Generic[T]):
                     if not fut.done():
                         fut.set_exception(exc)
                     return
+                finally:
+                    spares_busy -= spare
                 if not fut.done():
                     fut.set_result(page)
 
-        # A few more workers than requests may be in flight: a worker whose page waits for a
-        # retry (Retry-After, backoff) sleeps without a concurrency slot, and a spare worker
-        # keeps that slot busy meanwhile. The client's limiter still bounds what is in flight.
-        spare = max(2, self.max_running // 4)
-        workers = [asyncio.ensure_future(worker()) for _ in range(min(self.max_running + spare, self.prefetch))]
+        # ``max_running`` workers keep every concurrency slot busy. A request waiting for its
+        # retry (backoff, Retry-After) rests without a slot; spare workers, parked until
+        # then, fill such slots so one slow page does not idle a share of the concurrency.
+        # Parked, they cost nothing per request.
+        count = min(self.max_running, self.prefetch)
+        workers = [asyncio.ensure_future(worker()) for _ in range(count)]
+        if concurrency is not None:
+            spares = min(max(2, self.max_running // 4), self.prefetch - count)
+            workers += [asyncio.ensure_future(worker(spare=True)) for _ in range(spares)]
         try:
             while not plan.done:
                 number = plan.next_to_accept
                 page = await slot(number)
                 del slots[number]
+                before = plan.total_pages, plan.known
                 plan.accept(number, page)
-                changed.set()
+                if idle:
+                    wake(everyone=plan.done or before != (plan.total_pages, plan.known))
                 if self._stats is not None:
                     self._stats.pages += 1
                     self._stats.records += len(page.results)

@@ -15,7 +15,6 @@ counted when the server sees the request), and classifies the answer:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import time
@@ -27,6 +26,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import msgspec
+from multidict import CIMultiDictProxy
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -72,7 +72,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 def _tracing_enabled() -> bool:
     """Spans only when OpenTelemetry is installed *and* an SDK tracer provider is set: the
     API's default proxy provider would create non-recording spans, costing microseconds per
-    request for nothing."""
+    request for nothing. Asked once per pooled session (when it opens), not per request:
+    set the tracer provider before the client's first request."""
     return _otel_trace is not None and not isinstance(
         _otel_trace.get_tracer_provider(), _otel_trace.ProxyTracerProvider
     )
@@ -293,6 +294,7 @@ class Transport:
         self.stats = ClientStats(_concurrency=concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._session_token: str | None = None
+        self._spans = False  # record OpenTelemetry spans (decided when the session opens)
         self._queries: dict[tuple[tuple[str, str], ...], str] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -309,6 +311,7 @@ class Transport:
                 auto_decompress=True,
             )
             self._session_token = None
+            self._spans = _tracing_enabled()
         return self._session
 
     async def close(self) -> None:
@@ -362,6 +365,7 @@ class Transport:
             retry=retry_if_exception(self._is_retryable),
             reraise=True,
             before_sleep=lambda state: self._before_sleep(method, display_path, state),
+            sleep=self.concurrency.rest,
         )
         attempt_no = 0
         try:
@@ -387,7 +391,9 @@ class Transport:
         attempt: int,
     ) -> T:
         session = self._get_session()
-        seq = await self.concurrency.acquire()
+        seq = self.concurrency.try_acquire()
+        if seq is None:
+            seq = await self.concurrency.acquire()
         try:
             if self.rate_limit is not None:
                 await self.rate_limit.acquire()
@@ -399,27 +405,14 @@ class Transport:
                 self._session_token = token
             self.stats.requests += 1
             start = time.perf_counter()
-            span = (
-                _tracer.start_as_current_span(
-                    f"{method} {display_path}",
-                    kind=_SPAN_KIND,
-                    attributes={
-                        "http.request.method": method,
-                        "url.path": display_path,
-                        "http.request.resend_count": attempt - 1,
-                    },
-                )
-                if _tracing_enabled()
-                else contextlib.nullcontext()
-            )
             try:
-                with span as current:
+                if self._spans:
+                    data, status, headers = await self._send_traced(session, method, url, body, display_path, attempt)
+                else:
                     async with session.request(method, url, data=body) as resp:
                         data = await resp.read()
                         status = resp.status
                         headers = resp.headers
-                    if current is not None:
-                        current.set_attribute("http.response.status_code", status)
             except TimeoutError as exc:
                 self.stats.wasted_requests += 1
                 raise _Transient("timeout", exc) from exc
@@ -448,6 +441,17 @@ class Transport:
             )
         error = error_for_status(status, message, method=method, path=display_path, body=text, retry_after=retry_after)
         raise error
+
+    async def _send_traced(
+        self, session: aiohttp.ClientSession, method: str, url: str, body: bytes | None, path: str, attempt: int
+    ) -> tuple[bytes, int, CIMultiDictProxy[str]]:
+        """One attempt inside an OpenTelemetry CLIENT span."""
+        attributes = {"http.request.method": method, "url.path": path, "http.request.resend_count": attempt - 1}
+        with _tracer.start_as_current_span(f"{method} {path}", kind=_SPAN_KIND, attributes=attributes) as span:
+            async with session.request(method, url, data=body) as resp:
+                data = await resp.read()
+            span.set_attribute("http.response.status_code", resp.status)
+            return data, resp.status, resp.headers
 
     def _decode(
         self, decoder: msgspec.json.Decoder[T], data: bytes, status: int, content_type: str, method: str, path: str

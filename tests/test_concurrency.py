@@ -113,3 +113,45 @@ async def test_cancelled_waiter_does_not_leak_a_slot() -> None:
     assert limiter.in_flight == 0
     await asyncio.wait_for(limiter.acquire(), 1)
     assert limiter.in_flight == 1
+
+
+async def test_try_acquire_takes_a_free_slot_and_refuses_otherwise() -> None:
+    t = FakeTime()
+    limiter = AdaptiveConcurrency(2, clock=t.clock, sleep=t.sleep)
+    assert limiter.try_acquire() == 1 and limiter.try_acquire() == 2
+    assert limiter.try_acquire() is None and limiter.in_flight == 2  # full
+    limiter.release()
+    limiter.pause(1.0)
+    assert limiter.try_acquire() is None  # paused: the caller must wait in acquire()
+    t.now += 1.0
+    assert limiter.try_acquire() == 3
+
+
+async def test_rest_is_counted_and_wakes_whoever_waits_for_one() -> None:
+    t = FakeTime()
+    limiter = AdaptiveConcurrency(2, clock=t.clock, sleep=t.sleep)
+    waiting = asyncio.create_task(limiter.wait_for_rest())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    seen: list[int] = []
+
+    async def resting() -> None:
+        seen.append(limiter.resting)
+        await limiter.rest(0.5)
+
+    rest = asyncio.create_task(resting())
+    await asyncio.sleep(0)
+    assert limiter.resting == 1 and t.sleeps == [0.5]
+    await waiting  # woken by the rest starting
+    await rest
+    assert limiter.resting == 0 and seen == [0]
+
+
+async def test_cancelled_rest_waiter_is_forgotten() -> None:
+    limiter = AdaptiveConcurrency(2)
+    waiting = asyncio.create_task(limiter.wait_for_rest())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert limiter._rest_waiters == []
