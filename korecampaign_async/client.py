@@ -10,16 +10,16 @@ documented request, and decodes the answer straight into the structs of
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 
 from .auth import AuthProvider, JWTAuth, resolve_auth
 from .concurrency import AdaptiveConcurrency
-from .errors import ConfigurationError, InvalidParameterError
+from .errors import ConfigurationError, DecodeError, InvalidParameterError
 from .models import (
     Campaign,
     CampaignContact,
@@ -36,7 +36,7 @@ from .models import (
 from .pagination import ChangePolicy
 from .ratelimit import RateLimit, RateLimiter
 from .streaming import RecordStream
-from .transport import ClientStats, Hooks, RetryPolicy, Transport
+from .transport import RAW_BODY, BodyDecoder, ClientStats, Hooks, RetryPolicy, Transport
 from .validation import (
     MAX_PAGE_SIZE,
     check_campaign_type,
@@ -51,6 +51,7 @@ from .validation import (
 __all__ = ["ENV_VARS", "KoreCampaignClient"]
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 #: Environment variables read by :meth:`KoreCampaignClient.from_env`.
 ENV_VARS = (
@@ -69,6 +70,20 @@ _CAMPAIGN_ONE = msgspec.json.Decoder(Envelope[Campaign])
 _STATUS_PAGE = msgspec.json.Decoder(Envelope[PageData[CampaignContact]])
 _CONTACT_PAGE = msgspec.json.Decoder(Envelope[PageData[Contact]])
 _encode = msgspec.json.Encoder().encode
+
+
+class _Fetched(NamedTuple):
+    """A page as a stream buffers it: the response body, decoded when the consumer gets there.
+
+    Decoding at fetch time and consuming later left every buffered page's records to go
+    cold in memory; decoded just before use, records are created, read and freed while
+    they are still in the CPU cache, and the buffer holds compact bytes."""
+
+    body: bytes
+    page: int
+    limit: int
+
+
 # Ids are validated by check_id (letters, digits and - _ . ~ :), all legal in a URL path, so
 # they are placed in paths as they are: no percent-encoding needed, none done per request.
 
@@ -285,10 +300,13 @@ class KoreCampaignClient:
         return await self._campaign_page(body)
 
     async def _campaign_page(self, body: ListCampaignsRequest) -> Page[Campaign]:
-        envelope = await self._transport.request(
-            "POST", "/campaign/getAllCampaignDetails", _CAMPAIGN_PAGE, params=self._account_params(), body=_encode(body)
-        )
+        envelope = await self._campaigns_request(body, _CAMPAIGN_PAGE)
         return to_page(envelope, requested_page=body.page, requested_limit=body.limit)
+
+    async def _campaigns_request(self, body: ListCampaignsRequest, decoder: BodyDecoder[E]) -> E:
+        return await self._transport.request(
+            "POST", "/campaign/getAllCampaignDetails", decoder, params=self._account_params(), body=_encode(body)
+        )
 
     def iter_campaigns(
         self,
@@ -305,11 +323,21 @@ class KoreCampaignClient:
         limit = page_size or self.page_size
         template = self._campaigns_body(type, start_page, limit, filters, sort_by, start_date, end_date)
 
-        async def fetch(page: int) -> Page[Campaign]:
-            body = msgspec.structs.replace(template, page=page, skip=(page - 1) * limit)
-            return await self._campaign_page(body)
+        def body(page: int) -> ListCampaignsRequest:
+            return msgspec.structs.replace(template, page=page, skip=(page - 1) * limit)
 
-        return self._stream(fetch, limit, start_page, "/campaign/getAllCampaignDetails")
+        async def fetch(page: int) -> _Fetched:
+            return _Fetched(await self._campaigns_request(body(page), RAW_BODY), page, limit)
+
+        return self._stream(
+            fetch,
+            lambda page: self._campaign_page(body(page)),
+            _CAMPAIGN_PAGE,
+            "POST",
+            "/campaign/getAllCampaignDetails",
+            limit,
+            start_page,
+        )
 
     # -- campaign contacts ------------------------------------------------------------------
     async def get_campaign_contacts(
@@ -320,14 +348,17 @@ class KoreCampaignClient:
         return await self._status_page(cid, check_page(page), check_limit(limit))
 
     async def _status_page(self, campaign_id: str, page: int, limit: int) -> Page[CampaignContact]:
-        envelope = await self._transport.request(
+        envelope = await self._status_request(campaign_id, page, limit, _STATUS_PAGE)
+        return to_page(envelope, requested_page=page, requested_limit=limit)
+
+    async def _status_request(self, campaign_id: str, page: int, limit: int, decoder: BodyDecoder[E]) -> E:
+        return await self._transport.request(
             "POST",
             f"/campaign/{campaign_id}/status",
-            _STATUS_PAGE,
+            decoder,
             params={"view": "contacts"},
             body=_encode(ContactStatusRequest(page=page, limit=limit)),
         )
-        return to_page(envelope, requested_page=page, requested_limit=limit)
 
     def iter_campaign_contacts(
         self,
@@ -345,11 +376,18 @@ class KoreCampaignClient:
         cid = check_id(campaign_id, "campaign_id")
         limit = check_limit(page_size or self.page_size, "page_size")
         check_page(start_page, "start_page")
+
+        async def fetch(page: int) -> _Fetched:
+            return _Fetched(await self._status_request(cid, page, limit, RAW_BODY), page, limit)
+
         return self._stream(
+            fetch,
             lambda page: self._status_page(cid, page, limit),
+            _STATUS_PAGE,
+            "POST",
+            f"/campaign/{cid}/status",
             limit,
             start_page,
-            f"/campaign/{cid}/status",
             on_change,
             prefetch,
         )
@@ -363,14 +401,14 @@ class KoreCampaignClient:
         return await self._contacts_page(lid, check_page(page), check_limit(limit))
 
     async def _contacts_page(self, contact_list_id: str, page: int, limit: int) -> Page[Contact]:
-        params = self._account_params(page=str(page), limit=str(limit), skip=str((page - 1) * limit))
-        envelope = await self._transport.request(
-            "GET",
-            f"/campaign/contactList/{contact_list_id}/getAllContacts",
-            _CONTACT_PAGE,
-            params=params,
-        )
+        envelope = await self._contacts_request(contact_list_id, page, limit, _CONTACT_PAGE)
         return to_page(envelope, requested_page=page, requested_limit=limit)
+
+    async def _contacts_request(self, contact_list_id: str, page: int, limit: int, decoder: BodyDecoder[E]) -> E:
+        params = self._account_params(page=str(page), limit=str(limit), skip=str((page - 1) * limit))
+        return await self._transport.request(
+            "GET", f"/campaign/contactList/{contact_list_id}/getAllContacts", decoder, params=params
+        )
 
     def iter_contact_list(
         self,
@@ -385,11 +423,18 @@ class KoreCampaignClient:
         lid = check_id(contact_list_id, "contact_list_id")
         limit = check_limit(page_size or self.page_size, "page_size")
         check_page(start_page, "start_page")
+
+        async def fetch(page: int) -> _Fetched:
+            return _Fetched(await self._contacts_request(lid, page, limit, RAW_BODY), page, limit)
+
         return self._stream(
+            fetch,
             lambda page: self._contacts_page(lid, page, limit),
+            _CONTACT_PAGE,
+            "GET",
+            f"/campaign/contactList/{lid}/getAllContacts",
             limit,
             start_page,
-            f"/campaign/contactList/{lid}/getAllContacts",
             on_change,
             prefetch,
         )
@@ -414,22 +459,43 @@ class KoreCampaignClient:
     # -- internals --------------------------------------------------------------------------
     def _stream(
         self,
-        fetch: Any,
+        fetch: Callable[[int], Awaitable[_Fetched]],
+        refetch: Callable[[int], Awaitable[Page[T]]],
+        decoder: msgspec.json.Decoder[Envelope[PageData[T]]],
+        method: str,
+        path: str,
         limit: int,
         start_page: int,
-        path: str,
         on_change: ChangePolicy | None = None,
         prefetch: int | None = None,
     ) -> RecordStream[T]:
+        """A stream whose workers ``fetch`` response bodies and whose consumer decodes each
+        when it gets there (see :class:`_Fetched`). A body that turns out to be malformed
+        JSON (cut off on the way) is fetched again with ``refetch``, which decodes on
+        arrival, so the transport's retries apply to it as to any other page."""
+        transport = self._transport
+        display_path = transport.display_path(path)
+
+        async def materialize(fetched: _Fetched) -> Page[T]:
+            try:
+                envelope = transport.decode(decoder, fetched.body, method=method, path=display_path)
+            except DecodeError as exc:
+                if not getattr(exc, "transient", False):
+                    raise
+                transport.stats.retries["decode"] += 1
+                return await refetch(fetched.page)
+            return to_page(envelope, requested_page=fetched.page, requested_limit=fetched.limit)
+
         return RecordStream(
             fetch,
+            materialize=materialize,
             limit=limit,
             start_page=start_page,
             prefetch=prefetch or self.prefetch,
             max_running=self.max_concurrency,
             on_change=on_change or self.on_change,
             path=path,
-            stats=self._transport.stats,
-            hooks=self._transport.hooks,
-            concurrency=self._transport.concurrency,
+            stats=transport.stats,
+            hooks=transport.hooks,
+            concurrency=transport.concurrency,
         )

@@ -2,9 +2,10 @@
 concurrently, hand them out in page order, keep memory bounded, clean up on exit.
 
 At most ``prefetch`` pages are fetched or buffered ahead of the consumer, so memory is
-``prefetch * limit`` records whatever the size of the export, and ``max_running`` worker
-coroutines (the client's concurrency) fetch them: each starts its next request as soon as
-its previous one is handed over. When the consumer stops
+bounded by ``prefetch`` pages whatever the size of the export (the client buffers them as
+response bytes and decodes a page's records when the consumer reaches it), and
+``max_running`` worker coroutines (the client's concurrency) fetch them: each starts its
+next request as soon as its previous one is handed over. When the consumer stops
 early (``break``, an exception, task cancellation) every in-flight fetch is cancelled and
 awaited before the iterator finishes closing. Use ``async with`` (or
 ``contextlib.aclosing``) to make that happen at a known point; otherwise it happens when
@@ -18,7 +19,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .concurrency import AdaptiveConcurrency
 from .models import Page
@@ -37,12 +38,26 @@ class RecordStream(Generic[T]):
     checkpointing exporter wants). Attributes become meaningful once the first page
     arrived: ``total_results``, ``total_pages``, and ``next_page`` (the first page not yet
     handed out: the place to resume from).
+
+    Args:
+        fetch_page: fetches one page by number: a :class:`~korecampaign_async.models.Page`,
+            or anything ``materialize`` turns into one.
+        materialize: awaited on each fetched page when the consumer reaches it, before the
+            page is checked and handed out. The client's workers fetch response bodies and
+            its ``materialize`` decodes them, so pages wait in the buffer as compact JSON
+            and their records are decoded just before they are used; an error it raises
+            stops the stream at that page.
+        limit, start_page, on_change: the :class:`~korecampaign_async.pagination.PaginationPlan`.
+        prefetch: at most this many pages fetched or buffered ahead of the consumer.
+        max_running: worker coroutines fetching pages (the client's concurrency).
+        concurrency: the client's limiter; enables spare workers for retrying requests.
     """
 
     def __init__(
         self,
-        fetch_page: Callable[[int], Awaitable[Page[T]]],
+        fetch_page: Callable[[int], Awaitable[Any]],
         *,
+        materialize: Callable[[Any], Awaitable[Page[T]]] | None = None,
         limit: int,
         start_page: int = 1,
         prefetch: int = 16,
@@ -54,6 +69,7 @@ class RecordStream(Generic[T]):
         concurrency: AdaptiveConcurrency | None = None,
     ) -> None:
         self._fetch_page = fetch_page
+        self._materialize = materialize
         self.plan = PaginationPlan(limit=limit, start_page=start_page, on_change=on_change)
         self.prefetch = max(1, prefetch)
         self.max_running = max(1, max_running or self.prefetch)
@@ -105,8 +121,11 @@ class RecordStream(Generic[T]):
     async def _records(self) -> AsyncIterator[T]:
         async with aclosing(self._pages()) as pages:  # type: ignore[type-var]
             async for page in pages:
-                for record in page.results:
+                results = page.results
+                del page
+                for record in results:
                     yield record
+                del results  # freed now, not when the next page arrives
 
     async def _pages(self) -> AsyncIterator[Page[T]]:
         # A fixed set of worker coroutines, each looping "take the next page number, fetch
@@ -116,7 +135,7 @@ class RecordStream(Generic[T]):
         # number; at most ``prefetch`` of them exist, which bounds memory.
         plan = self.plan
         loop = asyncio.get_running_loop()
-        slots: dict[int, asyncio.Future[Page[T]]] = {}
+        slots: dict[int, asyncio.Future[Any]] = {}
         # Workers with nothing to take park here. Accepting a page opens the window by one
         # page, so it wakes one worker, not all of them (an Event would wake every parked
         # worker per page, to find one page between them); learning the totals, growing them
@@ -124,6 +143,7 @@ class RecordStream(Generic[T]):
         idle: deque[asyncio.Future[None]] = deque()
         stop = False
         concurrency = self._concurrency
+        materialize = self._materialize
         spares_busy = 0  # spare workers fetching a page right now
 
         def wake(everyone: bool) -> None:
@@ -134,7 +154,7 @@ class RecordStream(Generic[T]):
                     if not everyone:
                         return
 
-        def slot(number: int) -> asyncio.Future[Page[T]]:
+        def slot(number: int) -> asyncio.Future[Any]:
             fut = slots.get(number)
             if fut is None:
                 fut = slots[number] = loop.create_future()
@@ -171,6 +191,10 @@ class RecordStream(Generic[T]):
                     spares_busy -= spare
                 if not fut.done():
                     fut.set_result(page)
+                # Drop our references: the page is then freed as soon as the consumer is done
+                # with it, while its memory is still in cache (holding it until this worker's
+                # next page arrives made every page's teardown a round of cache misses).
+                del page, fut
 
         # ``max_running`` workers keep every concurrency slot busy. A request waiting for its
         # retry (backoff, Retry-After) rests without a slot; spare workers, parked until
@@ -184,8 +208,10 @@ class RecordStream(Generic[T]):
         try:
             while not plan.done:
                 number = plan.next_to_accept
-                page = await slot(number)
+                fetched = await slot(number)
                 del slots[number]
+                page: Page[T] = fetched if materialize is None else await materialize(fetched)
+                del fetched
                 before = plan.total_pages, plan.known
                 plan.accept(number, page)
                 if idle:
@@ -198,6 +224,7 @@ class RecordStream(Generic[T]):
                         PageEvent(self.path, number, len(page.results), plan.total_pages, plan.total_results)
                     )
                 yield page
+                del page  # the consumer is done with it: let it go before waiting for the next
         finally:
             stop = True
             for task in workers:

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -44,6 +44,8 @@ from .errors import DecodeError, KoreAPIError, RateLimitError, ServerError, Tran
 from .ratelimit import RateLimiter
 
 __all__ = [
+    "RAW_BODY",
+    "BodyDecoder",
     "ClientStats",
     "Hooks",
     "PageEvent",
@@ -80,6 +82,25 @@ def _tracing_enabled() -> bool:
 
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class BodyDecoder(Protocol[T_co]):
+    """What turns a response body into a result: a ``msgspec.json.Decoder``, or
+    :data:`RAW_BODY`."""
+
+    def decode(self, buf: bytes, /) -> T_co: ...
+
+
+class _RawBody:
+    """A :class:`BodyDecoder` that keeps the body as it is (after the HTML check)."""
+
+    def decode(self, buf: bytes, /) -> bytes:
+        return buf
+
+
+#: Keep the response body undecoded (a stream decodes it when its consumer gets there).
+RAW_BODY = _RawBody()
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -314,6 +335,10 @@ class Transport:
             self._spans = _tracing_enabled()
         return self._session
 
+    def display_path(self, path: str) -> str:
+        """The path as errors, logs and hooks show it: the base URL's path included."""
+        return self._base_path + path
+
     async def close(self) -> None:
         """Close the pooled session."""
         if self._session is not None and not self._session.closed:
@@ -329,7 +354,7 @@ class Transport:
         self,
         method: str,
         path: str,
-        decoder: msgspec.json.Decoder[T],
+        decoder: BodyDecoder[T],
         *,
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
@@ -340,7 +365,7 @@ class Transport:
         tenacity take over (it then replays that first failure as attempt 1, so waits,
         stops and hooks behave exactly as if it had run every attempt). Building a tenacity
         controller per request costs more than the rest of the client's per-page work."""
-        display_path = self._base_path + path
+        display_path = self.display_path(path)
         url = self.base_url + path
         if params:
             key = tuple(params.items())
@@ -386,7 +411,7 @@ class Transport:
         method: str,
         url: str,
         display_path: str,
-        decoder: msgspec.json.Decoder[T],
+        decoder: BodyDecoder[T],
         body: bytes | None,
         attempt: int,
     ) -> T:
@@ -429,7 +454,11 @@ class Transport:
             self.hooks.on_response(ResponseEvent(method, display_path, attempt, status, elapsed, len(data)))
         content_type = headers.get("Content-Type", "")
         if 200 <= status < 300:
-            return self._decode(decoder, data, status, content_type, method, display_path)
+            result = self.decode(
+                decoder, data, method=method, path=display_path, status=status, content_type=content_type
+            )
+            self.concurrency.on_success()
+            return result
         retry_after = _retry_after(headers)
         self.stats.wasted_requests += 1
         message = _server_message(data, content_type)
@@ -453,9 +482,18 @@ class Transport:
             span.set_attribute("http.response.status_code", resp.status)
             return data, resp.status, resp.headers
 
-    def _decode(
-        self, decoder: msgspec.json.Decoder[T], data: bytes, status: int, content_type: str, method: str, path: str
+    def decode(
+        self,
+        decoder: BodyDecoder[T],
+        data: bytes,
+        *,
+        method: str,
+        path: str,
+        status: int = 200,
+        content_type: str = "application/json",
     ) -> T:
+        """Decode a 2xx body, or raise :class:`DecodeError` (HTML page, malformed JSON, a
+        shape mismatch); malformed JSON is marked transient (worth fetching again)."""
         first = data[:1]
         if first == b"<" or "html" in content_type or (first.isspace() and data.lstrip()[:1] == b"<"):
             self.stats.wasted_requests += 1
@@ -488,7 +526,6 @@ class Transport:
             )
             err.transient = True  # type: ignore[attr-defined]
             raise err from None
-        self.concurrency.on_success()
         return result
 
     # -- retry plumbing -------------------------------------------------------------------

@@ -90,7 +90,7 @@ async def test_without_a_concurrency_object_there_are_no_spares() -> None:
     concurrency = AdaptiveConcurrency(2)
     server = FakeServer(30, concurrency, rest_page=3)
     concurrency._sleep = server.sleep
-    stream = RecordStream(server.fetch, limit=LIMIT, prefetch=64, max_running=2)
+    stream: RecordStream[int] = RecordStream(server.fetch, limit=LIMIT, prefetch=64, max_running=2)
     assert await stream.collect() == list(range(30 * LIMIT))
     assert server.max_fetching_while_resting == 1
 
@@ -109,3 +109,22 @@ async def test_a_full_window_wakes_workers_as_the_consumer_advances() -> None:
             await asyncio.sleep(0)  # a slow consumer: the window fills
     assert seen == list(range(40 * LIMIT))
     assert sorted(server.calls) == list(range(1, 41))
+
+
+async def test_materialize_runs_in_order_only_for_pages_the_consumer_reaches() -> None:
+    concurrency = AdaptiveConcurrency(4)
+    server = FakeServer(30, concurrency)
+    concurrency._sleep = server.sleep
+    materialized: list[int] = []
+
+    async def materialize(fetched: Page[int]) -> Page[int]:
+        materialized.append(fetched.page)
+        return fetched
+
+    stream = RecordStream(server.fetch, materialize=materialize, limit=LIMIT, prefetch=16, max_running=4)
+    async with stream:
+        async for record in stream:
+            if record == 2 * LIMIT:  # first record of page 3
+                break
+    assert materialized == [1, 2, 3]
+    assert len(server.calls) > 3  # pages ahead were fetched, never materialized

@@ -212,6 +212,48 @@ async def test_shape_mismatch_is_not_retried(client: KoreCampaignClient) -> None
         assert sum(len(v) for v in m.requests.values()) == 1
 
 
+def status_page(page: int, rows: list[dict[str, Any]], total_pages: int = 3, limit: int = 2) -> dict[str, Any]:
+    return {
+        "status": "success",
+        "data": {
+            "results": rows,
+            "page": page,
+            "limit": limit,
+            "totalPages": total_pages,
+            "totalResults": total_pages * limit,
+        },
+    }
+
+
+async def test_stream_stops_at_a_page_that_does_not_match_the_schema(client: KoreCampaignClient) -> None:
+    """Streams decode a page's records when the consumer reaches it: a bad row raises the
+    same DecodeError as the eager path, after every earlier record was delivered, unretried."""
+    url = f"{BASE}/campaign/cd-1/status?view=contacts"
+    with aioresponses() as m:
+        m.post(url, payload=status_page(1, [{"phoneNumber": "1"}, {"phoneNumber": "2"}]))
+        m.post(url, payload=status_page(2, [{"phoneNumber": "3"}, {"phoneNumber": 4}]))
+        m.post(url, payload=status_page(3, [{"phoneNumber": "5"}, {"phoneNumber": "6"}]))
+        seen = []
+        with pytest.raises(DecodeError, match=r"\$\.data\.results\[1\]\.phoneNumber") as err:
+            async for row in client.iter_campaign_contacts("cd-1", page_size=2):
+                seen.append(row.phone_number)
+        assert seen == ["1", "2"]
+        assert err.value.path.endswith("/campaign/cd-1/status")
+        assert sum(len(v) for v in m.requests.values()) == 3  # nothing fetched twice
+    assert client.stats.retries["decode"] == 0
+
+
+async def test_stream_fetches_a_cut_off_page_again(client: KoreCampaignClient) -> None:
+    url = f"{BASE}/campaign/cd-1/status?view=contacts"
+    with aioresponses() as m:
+        m.post(url, payload=status_page(1, [{"phoneNumber": "1"}, {"phoneNumber": "2"}], total_pages=2))
+        m.post(url, body=b'{"status":"success","data":{"results":[{"phoneNu')  # page 2, cut off
+        m.post(url, payload=status_page(2, [{"phoneNumber": "3"}, {"phoneNumber": "4"}], total_pages=2))
+        rows = [r.phone_number async for r in client.iter_campaign_contacts("cd-1", page_size=2)]
+    assert rows == ["1", "2", "3", "4"]
+    assert client.stats.retries["decode"] == 1 and client.stats.wasted_requests == 1
+
+
 async def test_connection_errors_become_transport_error(client: KoreCampaignClient) -> None:
     url = f"{BASE}/campaign/cd-1?accountId=acc-1"
     with aioresponses() as m:
