@@ -160,14 +160,17 @@ class RecordStream(Generic[T]):
                 fut = slots[number] = loop.create_future()
             return fut
 
-        async def worker(spare: bool = False) -> None:
+        async def worker(rests: AdaptiveConcurrency | None = None) -> None:
+            """Fetch pages until the plan is done; a *spare* (``rests`` given) only while
+            requests rest before a retry."""
             nonlocal stop, spares_busy
+            spare = rests is not None
             while not stop:
                 # a spare works only while a request rests before its retry (holding no
                 # slot): one page per resting request, then it re-checks
-                if spare and spares_busy >= concurrency.resting:  # type: ignore[union-attr]
+                if rests is not None and spares_busy >= rests.resting:
                     wake(everyone=False)  # pass on a wake-up this spare may have taken
-                    await concurrency.wait_for_rest()  # type: ignore[union-attr]
+                    await rests.wait_for_rest()
                     continue
                 # the window: never more than `prefetch` pages ahead of the consumer
                 number = plan.take_next() if plan.next_to_fetch < plan.next_to_accept + self.prefetch else None
@@ -204,7 +207,7 @@ class RecordStream(Generic[T]):
         workers = [asyncio.ensure_future(worker()) for _ in range(count)]
         if concurrency is not None:
             spares = min(max(2, self.max_running // 4), self.prefetch - count)
-            workers += [asyncio.ensure_future(worker(spare=True)) for _ in range(spares)]
+            workers += [asyncio.ensure_future(worker(rests=concurrency)) for _ in range(spares)]
         try:
             while not plan.done:
                 number = plan.next_to_accept
