@@ -10,10 +10,10 @@ documented request, and decodes the answer straight into the structs of
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -81,7 +81,12 @@ class _Fetched(NamedTuple):
 
     body: bytes
     page: int
-    limit: int
+
+
+class _PageRequest(Protocol):
+    """Sends the request for one page of an endpoint, decoding the answer with ``decoder``."""
+
+    def __call__(self, page: int, decoder: BodyDecoder[E], /) -> Awaitable[E]: ...
 
 
 # Ids are validated by check_id (letters, digits and - _ . ~ :), all legal in a URL path, so
@@ -323,15 +328,12 @@ class KoreCampaignClient:
         limit = page_size or self.page_size
         template = self._campaigns_body(type, start_page, limit, filters, sort_by, start_date, end_date)
 
-        def body(page: int) -> ListCampaignsRequest:
-            return msgspec.structs.replace(template, page=page, skip=(page - 1) * limit)
-
-        async def fetch(page: int) -> _Fetched:
-            return _Fetched(await self._campaigns_request(body(page), RAW_BODY), page, limit)
+        def request(page: int, decoder: BodyDecoder[E]) -> Awaitable[E]:
+            body = msgspec.structs.replace(template, page=page, skip=(page - 1) * limit)
+            return self._campaigns_request(body, decoder)
 
         return self._stream(
-            fetch,
-            lambda page: self._campaign_page(body(page)),
+            request,
             _CAMPAIGN_PAGE,
             "POST",
             "/campaign/getAllCampaignDetails",
@@ -376,13 +378,8 @@ class KoreCampaignClient:
         cid = check_id(campaign_id, "campaign_id")
         limit = check_limit(page_size or self.page_size, "page_size")
         check_page(start_page, "start_page")
-
-        async def fetch(page: int) -> _Fetched:
-            return _Fetched(await self._status_request(cid, page, limit, RAW_BODY), page, limit)
-
         return self._stream(
-            fetch,
-            lambda page: self._status_page(cid, page, limit),
+            lambda page, decoder: self._status_request(cid, page, limit, decoder),
             _STATUS_PAGE,
             "POST",
             f"/campaign/{cid}/status",
@@ -423,13 +420,8 @@ class KoreCampaignClient:
         lid = check_id(contact_list_id, "contact_list_id")
         limit = check_limit(page_size or self.page_size, "page_size")
         check_page(start_page, "start_page")
-
-        async def fetch(page: int) -> _Fetched:
-            return _Fetched(await self._contacts_request(lid, page, limit, RAW_BODY), page, limit)
-
         return self._stream(
-            fetch,
-            lambda page: self._contacts_page(lid, page, limit),
+            lambda page, decoder: self._contacts_request(lid, page, limit, decoder),
             _CONTACT_PAGE,
             "GET",
             f"/campaign/contactList/{lid}/getAllContacts",
@@ -459,8 +451,7 @@ class KoreCampaignClient:
     # -- internals --------------------------------------------------------------------------
     def _stream(
         self,
-        fetch: Callable[[int], Awaitable[_Fetched]],
-        refetch: Callable[[int], Awaitable[Page[T]]],
+        request: _PageRequest,
         decoder: msgspec.json.Decoder[Envelope[PageData[T]]],
         method: str,
         path: str,
@@ -469,12 +460,16 @@ class KoreCampaignClient:
         on_change: ChangePolicy | None = None,
         prefetch: int | None = None,
     ) -> RecordStream[T]:
-        """A stream whose workers ``fetch`` response bodies and whose consumer decodes each
-        when it gets there (see :class:`_Fetched`). A body that turns out to be malformed
-        JSON (cut off on the way) is fetched again with ``refetch``, which decodes on
-        arrival, so the transport's retries apply to it as to any other page."""
+        """A stream whose workers fetch response bodies (``request`` with :data:`RAW_BODY`)
+        and whose consumer decodes each with ``decoder`` when it gets there (see
+        :class:`_Fetched`). A body that turns out to be malformed JSON (cut off on the way)
+        is requested again with ``decoder``, decoding on arrival, so the transport's retries
+        apply to it as to any other page."""
         transport = self._transport
         display_path = transport.display_path(path)
+
+        async def fetch(page: int) -> _Fetched:
+            return _Fetched(await request(page, RAW_BODY), page)
 
         async def materialize(fetched: _Fetched) -> Page[T]:
             try:
@@ -483,8 +478,8 @@ class KoreCampaignClient:
                 if not getattr(exc, "transient", False):
                     raise
                 transport.stats.retries["decode"] += 1
-                return await refetch(fetched.page)
-            return to_page(envelope, requested_page=fetched.page, requested_limit=fetched.limit)
+                envelope = await request(fetched.page, decoder)
+            return to_page(envelope, requested_page=fetched.page, requested_limit=limit)
 
         return RecordStream(
             fetch,
