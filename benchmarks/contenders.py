@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import msgspec
 
-from korecampaign_async import KoreCampaignClient
+from korecampaign_async import KoreCampaignClient, RecordStream
 from korecampaign_async.models import CampaignContact, Envelope, PageData
 
 from .harness import EmulatorProcess
@@ -55,13 +56,21 @@ async def gather_all(emu: EmulatorProcess, campaign: str, *, limit: int = 100) -
         return len(everything), 1 + len(rest)
 
 
-async def korecampaign(emu: EmulatorProcess, campaign: str, *, concurrency: int) -> tuple[int, int]:
-    """The SDK with default settings but ``max_concurrency``."""
+async def _count_records(
+    emu: EmulatorProcess, concurrency: int, open_stream: Callable[[KoreCampaignClient], RecordStream[Any]]
+) -> tuple[int, int]:
+    """Read a stream record by record, as a user would, with default settings but
+    ``max_concurrency``; return (rows, pages)."""
     async with KoreCampaignClient(**emu.client_kwargs(max_concurrency=concurrency)) as client:
         rows = 0
-        async for _ in client.iter_campaign_contacts(campaign):
+        async for _ in open_stream(client):
             rows += 1
         return rows, client.stats.pages
+
+
+async def korecampaign(emu: EmulatorProcess, campaign: str, *, concurrency: int) -> tuple[int, int]:
+    """The SDK with default settings but ``max_concurrency``."""
+    return await _count_records(emu, concurrency, lambda client: client.iter_campaign_contacts(campaign))
 
 
 async def korecampaign_pages(emu: EmulatorProcess, campaign: str, *, concurrency: int) -> tuple[int, int]:
@@ -105,17 +114,9 @@ async def floor(emu: EmulatorProcess, campaign: str, *, concurrency: int, limit:
 
 async def korecampaign_contact_list(emu: EmulatorProcess, contact_list: str, *, concurrency: int) -> tuple[int, int]:
     """``iter_contact_list`` with default settings."""
-    async with KoreCampaignClient(**emu.client_kwargs(max_concurrency=concurrency)) as client:
-        rows = 0
-        async for _ in client.iter_contact_list(contact_list):
-            rows += 1
-        return rows, client.stats.pages
+    return await _count_records(emu, concurrency, lambda client: client.iter_contact_list(contact_list))
 
 
 async def korecampaign_campaigns(emu: EmulatorProcess, *, concurrency: int) -> tuple[int, int]:
     """``iter_campaigns("voice")`` with default settings."""
-    async with KoreCampaignClient(**emu.client_kwargs(max_concurrency=concurrency)) as client:
-        rows = 0
-        async for _ in client.iter_campaigns("voice"):
-            rows += 1
-        return rows, client.stats.pages
+    return await _count_records(emu, concurrency, lambda client: client.iter_campaigns("voice"))
