@@ -5,11 +5,10 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from typing import Any
 
 import pytest
 
-from korecampaign_async import Hooks, RateLimit, RetryPolicy
+from korecampaign_async import Hooks, KoreCampaignClient, RateLimit, RetryPolicy
 from korecampaign_async.emulator import campaign_id
 
 from .conftest import EmulatorFactory, make_client
@@ -83,27 +82,11 @@ async def test_concurrency_drops_on_429_and_recovers(emulator_factory: EmulatorF
     assert client.transport.concurrency.decreases == 1
 
 
-async def test_retry_after_pauses_every_request(emulator_factory: EmulatorFactory) -> None:
-    sent: list[float] = []
-    throttled_at: list[float] = []
-
-    def on_response(e: Any) -> None:
-        if e.status == 429:
-            throttled_at.append(time.monotonic())
-
-    hooks = Hooks(on_request=lambda e: sent.append(time.monotonic()), on_response=on_response)
-    async with (
-        emulator_factory(contacts=5_000, latency_ms=10, retry_after=1.0) as emu,
-        make_client(emu, max_concurrency=8, hooks=hooks, retry=RetryPolicy(max_attempts=3, initial_backoff=0.001)) as c,
-    ):
-        c.transport.hooks.on_page = lambda e: emu.inject("429", endpoint="status") if e.page == 3 else None
-        await c.iter_campaign_contacts(campaign_id(0)).collect()
-    (t429,) = throttled_at
-    assert not [t for t in sent if t429 < t < t429 + 0.95]  # nobody went during the pause
-    assert c.stats.paused_seconds >= 0.9
-
-
-async def test_a_stray_429_delays_only_its_own_request(emulator_factory: EmulatorFactory) -> None:
+async def export_with_one_429(
+    emulator_factory: EmulatorFactory, retry_after: float
+) -> tuple[list[float], float, KoreCampaignClient]:
+    """Export 50 pages at concurrency 8 with one 429 (``Retry-After: retry_after``) injected
+    after page 3; return when each request was sent, when the 429 arrived, and the client."""
     sent: list[float] = []
     throttled_at: list[float] = []
     hooks = Hooks(
@@ -111,12 +94,23 @@ async def test_a_stray_429_delays_only_its_own_request(emulator_factory: Emulato
         on_response=lambda e: throttled_at.append(time.monotonic()) if e.status == 429 else None,
     )
     async with (
-        emulator_factory(contacts=5_000, latency_ms=10, retry_after=0.3) as emu,
+        emulator_factory(contacts=5_000, latency_ms=10, retry_after=retry_after) as emu,
         make_client(emu, max_concurrency=8, hooks=hooks, retry=RetryPolicy(max_attempts=3, initial_backoff=0.001)) as c,
     ):
         c.transport.hooks.on_page = lambda e: emu.inject("429", endpoint="status") if e.page == 3 else None
         await c.iter_campaign_contacts(campaign_id(0)).collect()
     (t429,) = throttled_at
+    return sent, t429, c
+
+
+async def test_retry_after_pauses_every_request(emulator_factory: EmulatorFactory) -> None:
+    sent, t429, c = await export_with_one_429(emulator_factory, retry_after=1.0)
+    assert not [t for t in sent if t429 < t < t429 + 0.95]  # nobody went during the pause
+    assert c.stats.paused_seconds >= 0.9
+
+
+async def test_a_stray_429_delays_only_its_own_request(emulator_factory: EmulatorFactory) -> None:
+    sent, t429, c = await export_with_one_429(emulator_factory, retry_after=0.3)
     assert [t for t in sent if t429 < t < t429 + 0.25]  # the others kept going
     assert c.stats.paused_seconds == 0 and c.stats.concurrency_limit == 8
 
