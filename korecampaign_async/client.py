@@ -33,9 +33,9 @@ from .models import (
     PageData,
     to_page,
 )
-from .pagination import ChangePolicy
+from .pagination import ChangePolicy, request_params
 from .ratelimit import RateLimit, RateLimiter
-from .streaming import RecordStream
+from .streaming import ReadingCell, RecordStream
 from .transport import RAW_BODY, BodyDecoder, ClientStats, Hooks, RetryPolicy, Transport
 from .validation import (
     MAX_PAGE_SIZE,
@@ -80,13 +80,16 @@ class _Fetched(NamedTuple):
     they are still in the CPU cache, and the buffer holds compact bytes."""
 
     body: bytes
-    page: int
+    number: int  # the page this body answers
+    page: int  # the ``page`` value sent for it
+    skip: int  # the ``skip`` value sent for it (ignored by endpoints without one)
 
 
 class _PageRequest(Protocol):
-    """Sends the request for one page of an endpoint, decoding the answer with ``decoder``."""
+    """Sends the request for one page of an endpoint (``page`` and ``skip`` values as the
+    plan chose them), decoding the answer with ``decoder``."""
 
-    def __call__(self, page: int, decoder: BodyDecoder[E], /) -> Awaitable[E]: ...
+    def __call__(self, page: int, skip: int, decoder: BodyDecoder[E], /) -> Awaitable[E]: ...
 
 
 # Ids are validated by check_id (letters, digits and - _ . ~ :), all legal in a URL path, so
@@ -113,6 +116,10 @@ class KoreCampaignClient:
         page_size: page size of the ``iter_*`` methods; the largest allowed (100) by default.
         on_change: what paging does when the result set changes mid-export ("raise" or
             "extend"); see :mod:`korecampaign_async.pagination`.
+        strict: exact paging checks: every page but the last full, the last holding exactly
+            what ``totalResults`` leaves, both totals agreeing. Off by default: a real server
+            may count rows it does not serve, and the export then follows the rows and
+            reports the shortfall (``stream.shortfall``, ``stats.shortfall``) instead of failing.
         hooks: instrumentation callbacks (:class:`Hooks`).
     """
 
@@ -132,6 +139,7 @@ class KoreCampaignClient:
         page_size: int = MAX_PAGE_SIZE,
         prefetch: int | None = None,
         on_change: ChangePolicy = "raise",
+        strict: bool = False,
         hooks: Hooks | None = None,
     ) -> None:
         if not isinstance(host, str) or not host.startswith(("http://", "https://")):
@@ -156,6 +164,9 @@ class KoreCampaignClient:
         # requests busy meanwhile. Memory bound: prefetch * page_size records (~15 MB at 256).
         self.prefetch = prefetch if prefetch is not None else max(256, 8 * max_concurrency)
         self.on_change: ChangePolicy = on_change
+        self.strict = bool(strict)
+        # The server's page/skip reading per endpoint taking both, learned once (pagination.py).
+        self._readings = {name: ReadingCell(name) for name in ("campaigns", "contacts")}
         bind = getattr(rate_limit, "bind_default_key", None)
         if callable(bind):
             bind(self.host, self.stream_id, self.account_id)
@@ -247,6 +258,12 @@ class KoreCampaignClient:
         """The configured request budget, if any."""
         return self._transport.rate_limit
 
+    @property
+    def paging_readings(self) -> dict[str, str | None]:
+        """What the client learned of how the server reads ``page`` and ``skip``, per
+        endpoint taking both (``"page"``, ``"skip"``, or ``None`` until an export needed it)."""
+        return {name: cell.value for name, cell in self._readings.items()}
+
     def _account_params(self, **extra: str) -> dict[str, str]:
         return {"accountId": self.account_id, **extra}
 
@@ -274,11 +291,12 @@ class KoreCampaignClient:
         end = check_iso_datetime(end_date, "endDate")
         if start and end and start > end:
             raise InvalidParameterError("endDate", end_date, f"a time at or after startDate ({start})")
+        page_param, skip = request_params(check_page(page), check_limit(limit), self._readings["campaigns"].value)
         return ListCampaignsRequest(
             type=ctype,
-            page=check_page(page),
-            limit=check_limit(limit),
-            skip=(page - 1) * limit,
+            page=page_param,
+            limit=limit,
+            skip=skip,
             start_date=start,
             end_date=end,
             sort_by=check_sort(sort_by),
@@ -302,11 +320,8 @@ class KoreCampaignClient:
         ``sort_by`` a mapping such as ``{"createdAt": "desc"}`` or ``"createdAt:desc"``.
         """
         body = self._campaigns_body(type, page, limit, filters, sort_by, start_date, end_date)
-        return await self._campaign_page(body)
-
-    async def _campaign_page(self, body: ListCampaignsRequest) -> Page[Campaign]:
         envelope = await self._campaigns_request(body, _CAMPAIGN_PAGE)
-        return to_page(envelope, requested_page=body.page, requested_limit=body.limit)
+        return to_page(envelope, requested_page=page, requested_limit=body.limit)
 
     async def _campaigns_request(self, body: ListCampaignsRequest, decoder: BodyDecoder[E]) -> E:
         return await self._transport.request(
@@ -323,13 +338,19 @@ class KoreCampaignClient:
         end_date: datetime | str | None = None,
         page_size: int | None = None,
         start_page: int = 1,
+        on_change: ChangePolicy | None = None,
+        strict: bool | None = None,
+        prefetch: int | None = None,
     ) -> RecordStream[Campaign]:
-        """Every matching campaign, all pages fetched concurrently, in API order."""
-        limit = page_size or self.page_size
+        """Every matching campaign, all pages fetched concurrently, in API order.
+
+        ``start_page`` resumes an interrupted export; ``strict``, ``on_change`` and
+        ``prefetch`` override the client's settings for this stream."""
+        limit = check_limit(page_size or self.page_size, "page_size")
         template = self._campaigns_body(type, start_page, limit, filters, sort_by, start_date, end_date)
 
-        def request(page: int, decoder: BodyDecoder[E]) -> Awaitable[E]:
-            body = msgspec.structs.replace(template, page=page, skip=(page - 1) * limit)
+        def request(page: int, skip: int, decoder: BodyDecoder[E]) -> Awaitable[E]:
+            body = msgspec.structs.replace(template, page=page, skip=skip)
             return self._campaigns_request(body, decoder)
 
         return self._stream(
@@ -339,6 +360,10 @@ class KoreCampaignClient:
             "/campaign/getAllCampaignDetails",
             limit,
             start_page,
+            on_change,
+            prefetch,
+            strict,
+            self._readings["campaigns"],
         )
 
     # -- campaign contacts ------------------------------------------------------------------
@@ -350,10 +375,13 @@ class KoreCampaignClient:
         return await self._status_page(cid, check_page(page), check_limit(limit))
 
     async def _status_page(self, campaign_id: str, page: int, limit: int) -> Page[CampaignContact]:
-        envelope = await self._status_request(campaign_id, page, limit, _STATUS_PAGE)
+        envelope = await self._status_request(campaign_id, page, limit, 0, _STATUS_PAGE)
         return to_page(envelope, requested_page=page, requested_limit=limit)
 
-    async def _status_request(self, campaign_id: str, page: int, limit: int, decoder: BodyDecoder[E]) -> E:
+    async def _status_request(
+        self, campaign_id: str, page: int, limit: int, skip: int, decoder: BodyDecoder[E]
+    ) -> E:
+        """The status endpoint documents ``page`` and ``limit`` only: ``skip`` is not sent."""
         return await self._transport.request(
             "POST",
             f"/campaign/{campaign_id}/status",
@@ -370,16 +398,18 @@ class KoreCampaignClient:
         start_page: int = 1,
         on_change: ChangePolicy | None = None,
         prefetch: int | None = None,
+        strict: bool | None = None,
     ) -> RecordStream[CampaignContact]:
         """Every contact-status row of a voice campaign, fetched concurrently, in API order.
 
-        ``start_page`` resumes an interrupted export (see :attr:`RecordStream.next_page`).
+        ``start_page`` resumes an interrupted export (see :attr:`RecordStream.next_page`);
+        ``strict``, ``on_change`` and ``prefetch`` override the client's settings.
         """
         cid = check_id(campaign_id, "campaign_id")
         limit = check_limit(page_size or self.page_size, "page_size")
         check_page(start_page, "start_page")
         return self._stream(
-            lambda page, decoder: self._status_request(cid, page, limit, decoder),
+            lambda page, skip, decoder: self._status_request(cid, page, limit, skip, decoder),
             _STATUS_PAGE,
             "POST",
             f"/campaign/{cid}/status",
@@ -387,6 +417,7 @@ class KoreCampaignClient:
             start_page,
             on_change,
             prefetch,
+            strict,
         )
 
     # -- contact lists ----------------------------------------------------------------------
@@ -395,14 +426,15 @@ class KoreCampaignClient:
     ) -> Page[Contact]:
         """One page of a contact list (``GET campaign/contactList/{id}/getAllContacts``)."""
         lid = check_id(contact_list_id, "contact_list_id")
-        return await self._contacts_page(lid, check_page(page), check_limit(limit))
-
-    async def _contacts_page(self, contact_list_id: str, page: int, limit: int) -> Page[Contact]:
-        envelope = await self._contacts_request(contact_list_id, page, limit, _CONTACT_PAGE)
+        limit = check_limit(limit)
+        page_param, skip = request_params(check_page(page), limit, self._readings["contacts"].value)
+        envelope = await self._contacts_request(lid, page_param, limit, skip, _CONTACT_PAGE)
         return to_page(envelope, requested_page=page, requested_limit=limit)
 
-    async def _contacts_request(self, contact_list_id: str, page: int, limit: int, decoder: BodyDecoder[E]) -> E:
-        params = self._account_params(page=str(page), limit=str(limit), skip=str((page - 1) * limit))
+    async def _contacts_request(
+        self, contact_list_id: str, page: int, limit: int, skip: int, decoder: BodyDecoder[E]
+    ) -> E:
+        params = self._account_params(page=str(page), limit=str(limit), skip=str(skip))
         return await self._transport.request(
             "GET", f"/campaign/contactList/{contact_list_id}/getAllContacts", decoder, params=params
         )
@@ -415,13 +447,17 @@ class KoreCampaignClient:
         start_page: int = 1,
         on_change: ChangePolicy | None = None,
         prefetch: int | None = None,
+        strict: bool | None = None,
     ) -> RecordStream[Contact]:
-        """Every contact of a contact list, fetched concurrently, in API order."""
+        """Every contact of a contact list, fetched concurrently, in API order.
+
+        ``start_page`` resumes an interrupted export; ``strict``, ``on_change`` and
+        ``prefetch`` override the client's settings for this stream."""
         lid = check_id(contact_list_id, "contact_list_id")
         limit = check_limit(page_size or self.page_size, "page_size")
         check_page(start_page, "start_page")
         return self._stream(
-            lambda page, decoder: self._contacts_request(lid, page, limit, decoder),
+            lambda page, skip, decoder: self._contacts_request(lid, page, limit, skip, decoder),
             _CONTACT_PAGE,
             "GET",
             f"/campaign/contactList/{lid}/getAllContacts",
@@ -429,6 +465,8 @@ class KoreCampaignClient:
             start_page,
             on_change,
             prefetch,
+            strict,
+            self._readings["contacts"],
         )
 
     # -- many campaigns under one budget ----------------------------------------------------
@@ -459,6 +497,8 @@ class KoreCampaignClient:
         start_page: int,
         on_change: ChangePolicy | None = None,
         prefetch: int | None = None,
+        strict: bool | None = None,
+        reading: ReadingCell | None = None,
     ) -> RecordStream[T]:
         """A stream whose workers fetch response bodies (``request`` with :data:`RAW_BODY`)
         and whose consumer decodes each with ``decoder`` when it gets there (see
@@ -468,8 +508,8 @@ class KoreCampaignClient:
         transport = self._transport
         display_path = transport.display_path(path)
 
-        async def fetch(page: int) -> _Fetched:
-            return _Fetched(await request(page, RAW_BODY), page)
+        async def fetch(number: int, page: int, skip: int) -> _Fetched:
+            return _Fetched(await request(page, skip, RAW_BODY), number, page, skip)
 
         async def materialize(fetched: _Fetched) -> Page[T]:
             try:
@@ -478,8 +518,8 @@ class KoreCampaignClient:
                 if not getattr(exc, "transient", False):
                     raise
                 transport.stats.retries["decode"] += 1
-                envelope = await request(fetched.page, decoder)
-            return to_page(envelope, requested_page=fetched.page, requested_limit=limit)
+                envelope = await request(fetched.page, fetched.skip, decoder)
+            return to_page(envelope, requested_page=fetched.number, requested_limit=limit)
 
         return RecordStream(
             fetch,
@@ -489,6 +529,8 @@ class KoreCampaignClient:
             prefetch=prefetch or self.prefetch,
             max_running=self.max_concurrency,
             on_change=on_change or self.on_change,
+            strict=self.strict if strict is None else strict,
+            reading=reading,
             path=path,
             stats=transport.stats,
             hooks=transport.hooks,

@@ -201,8 +201,10 @@ class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True, gc=False):
     """One page of results with its pagination metadata, normalised.
 
     ``page`` and ``limit`` are what the server reported (falling back to what was asked);
-    ``total_pages`` is derived from ``total_results`` and ``limit`` when the server omits
-    it, and is ``None`` only when neither total is known (then ``has_more`` drives paging).
+    ``skip`` is the offset the server reported, if it did (an echo of the request's
+    ``skip`` or of the offset it used); ``total_pages`` is derived from ``total_results``
+    and ``limit`` when the server omits it, and is ``None`` only when neither total is
+    known (then ``has_more`` drives paging).
     """
 
     results: list[T]
@@ -211,6 +213,7 @@ class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True, gc=False):
     total_pages: int | None
     total_results: int | None
     has_more: bool | None = None
+    skip: int | None = None
 
 
 class Envelope(_Model, Generic[T]):
@@ -232,10 +235,10 @@ def to_page(envelope: Envelope[PageData[T]], *, requested_page: int, requested_l
     """Merge the two documented positions of the pagination fields into one :class:`Page`."""
     data = envelope.data
     limit = data.limit or envelope.limit or requested_limit
-    page = data.page or envelope.page
+    # No page number is derived from ``skip``: a server may echo the skip it was sent rather
+    # than the offset it used, so the plan checks the two echoes separately.
+    page = data.page or envelope.page or requested_page
     skip = data.skip if data.skip is not None else envelope.skip
-    if page is None:
-        page = skip // limit + 1 if skip is not None and limit else requested_page
     total_results = data.total_results if data.total_results is not None else envelope.total_results
     total_pages = data.total_pages if data.total_pages is not None else envelope.total_pages
     if total_pages is None and total_results is not None:
@@ -248,6 +251,7 @@ def to_page(envelope: Envelope[PageData[T]], *, requested_page: int, requested_l
         total_pages=total_pages,
         total_results=total_results,
         has_more=has_more,
+        skip=skip,
     )
 
 

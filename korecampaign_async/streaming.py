@@ -5,16 +5,31 @@ At most ``prefetch`` pages are fetched or buffered ahead of the consumer, so mem
 bounded by ``prefetch`` pages whatever the size of the export (the client buffers them as
 response bytes and decodes a page's records when the consumer reaches it), and
 ``max_running`` worker coroutines (the client's concurrency) fetch them: each starts its
-next request as soon as its previous one is handed over. When the consumer stops
-early (``break``, an exception, task cancellation) every in-flight fetch is cancelled and
-awaited before the iterator finishes closing. Use ``async with`` (or
-``contextlib.aclosing``) to make that happen at a known point; otherwise it happens when
-the iterator is garbage-collected.
+next request as soon as its previous one is handed over.
+
+**Leaving the loop stops the spending**, as with a native async generator. The worker
+coroutines hold only the plan and the fetch function, never the stream or the iterator
+the consumer holds, so when the consumer drops the iterator (``break``, an exception,
+the loop going out of scope) it is finalized at once: no new request starts and the
+in-flight ones are cancelled and awaited. ``async with`` (or ``contextlib.aclosing``)
+makes that happen at a known point.
+
+**The server's ``page``/``skip`` reading** (endpoints that take both) is learned once per
+client and endpoint, by one probe before the first fan-out (see
+:mod:`korecampaign_async.pagination`), kept in a :class:`ReadingCell` the client owns, and
+logged once at INFO.
+
+**Discrepancies** the plan tolerates (totals that disagree, short or empty pages, fewer
+rows than ``totalResults``) are logged and counted in ``ClientStats.discrepancies``; a
+shortfall against ``totalResults`` is logged at WARNING, added to
+``ClientStats.shortfall`` and kept on the stream (:attr:`RecordStream.shortfall`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
@@ -23,12 +38,67 @@ from typing import Any, Generic, TypeVar
 
 from .concurrency import AdaptiveConcurrency
 from .models import Page
-from .pagination import ChangePolicy, PaginationPlan
+from .pagination import READINGS, ChangePolicy, PaginationPlan, Reading, infer_reading, probe_params
 from .transport import ClientStats, Hooks, PageEvent
 
-__all__ = ["RecordStream"]
+__all__ = ["ReadingCell", "RecordStream"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("korecampaign_async")
+
+#: ``fetch_page(number, page, skip)``: fetch page ``number`` sending ``page`` and ``skip``.
+FetchPage = Callable[[int, int, int], Awaitable[Any]]
+
+
+class ReadingCell:
+    """The ``page``/``skip`` reading of one endpoint, learned once per client.
+
+    Streams of the same endpoint share it: the first one to need it probes (under the
+    lock), the others wait and reuse the answer."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.value: Reading | None = None
+        self._lock: asyncio.Lock | None = None
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held while probing."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    def __repr__(self) -> str:
+        return f"ReadingCell({self.endpoint!r}, value={self.value!r})"
+
+
+class _Workers:
+    """The tasks of one running stream, held by the stream so that :meth:`RecordStream.aclose`
+    can stop them even after the iterator itself was dropped (its finalizer then runs later,
+    from the event loop). Holds tasks only: nothing here leads back to the iterator."""
+
+    __slots__ = ("tasks",)
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Future[None]] = []
+
+    async def close(self) -> None:
+        """Cancel every task and wait for them (idempotent)."""
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Ready:
+    """A slot value that is already a checked-ready page (the probe that was page 2)."""
+
+    __slots__ = ("page",)
+
+    def __init__(self, page: Page[Any]) -> None:
+        self.page = page
 
 
 class RecordStream(Generic[T]):
@@ -37,17 +107,19 @@ class RecordStream(Generic[T]):
     Iterate it with ``async for`` for records, or :meth:`pages` for whole pages (what a
     checkpointing exporter wants). Attributes become meaningful once the first page
     arrived: ``total_results``, ``total_pages``, and ``next_page`` (the first page not yet
-    handed out: the place to resume from).
+    handed out: the place to resume from); ``shortfall`` and ``notes`` once it ended.
 
     Args:
-        fetch_page: fetches one page by number: a :class:`~korecampaign_async.models.Page`,
-            or anything ``materialize`` turns into one.
+        fetch_page: ``fetch_page(number, page, skip)`` fetches page ``number`` sending those
+            ``page`` and ``skip`` values: a :class:`~korecampaign_async.models.Page`, or
+            anything ``materialize`` turns into one.
         materialize: awaited on each fetched page when the consumer reaches it, before the
             page is checked and handed out. The client's workers fetch response bodies and
             its ``materialize`` decodes them, so pages wait in the buffer as compact JSON
             and their records are decoded just before they are used; an error it raises
             stops the stream at that page.
-        limit, start_page, on_change: the :class:`~korecampaign_async.pagination.PaginationPlan`.
+        limit, start_page, on_change, strict: the :class:`~korecampaign_async.pagination.PaginationPlan`.
+        reading: the endpoint's :class:`ReadingCell` when it takes ``skip`` beside ``page``.
         prefetch: at most this many pages fetched or buffered ahead of the consumer.
         max_running: worker coroutines fetching pages (the client's concurrency).
         concurrency: the client's limiter; enables spare workers for retrying requests.
@@ -55,7 +127,7 @@ class RecordStream(Generic[T]):
 
     def __init__(
         self,
-        fetch_page: Callable[[int], Awaitable[Any]],
+        fetch_page: FetchPage,
         *,
         materialize: Callable[[Any], Awaitable[Page[T]]] | None = None,
         limit: int,
@@ -63,6 +135,8 @@ class RecordStream(Generic[T]):
         prefetch: int = 16,
         max_running: int | None = None,
         on_change: ChangePolicy = "raise",
+        strict: bool = False,
+        reading: ReadingCell | None = None,
         path: str = "",
         stats: ClientStats | None = None,
         hooks: Hooks | None = None,
@@ -70,24 +144,35 @@ class RecordStream(Generic[T]):
     ) -> None:
         self._fetch_page = fetch_page
         self._materialize = materialize
-        self.plan = PaginationPlan(limit=limit, start_page=start_page, on_change=on_change)
+        self._reading = reading
+        self.plan = PaginationPlan(
+            limit=limit,
+            start_page=start_page,
+            on_change=on_change,
+            strict=strict,
+            uses_skip=reading is not None,
+            reading=reading.value if reading is not None else None,
+        )
         self.prefetch = max(1, prefetch)
         self.max_running = max(1, max_running or self.prefetch)
         self.path = path
         self._stats = stats
         self._hooks = hooks
         self._concurrency = concurrency
-        self._active: AsyncIterator[object] | None = None
+        # Weak: the iterator must be free to be finalized when its consumer drops it, even
+        # while the user still holds this stream.
+        self._active: weakref.ref[AsyncIterator[Any]] | None = None
+        self._workers = _Workers()
         self._started = False
 
     @property
     def total_results(self) -> int | None:
-        """Records in the whole result set, once the first page is known."""
+        """Records in the whole result set as the server counts them, once the first page is known."""
         return self.plan.total_results
 
     @property
     def total_pages(self) -> int | None:
-        """Pages in the whole result set, once the first page is known."""
+        """Pages in the whole result set as the server counts them, once the first page is known."""
         return self.plan.total_pages
 
     @property
@@ -100,6 +185,22 @@ class RecordStream(Generic[T]):
         """The page this stream started from."""
         return self.plan.start_page
 
+    @property
+    def shortfall(self) -> int:
+        """Records ``totalResults`` promised that the server did not serve (known once the
+        stream ended; 0 while it runs or when nothing was missing)."""
+        return self.plan.shortfall
+
+    @property
+    def notes(self) -> list[str]:
+        """Discrepancies tolerated so far (totals that disagree, short or empty pages)."""
+        return list(self.plan.notes)
+
+    @property
+    def reading(self) -> Reading | None:
+        """The server's ``page``/``skip`` reading used by this stream, if it needed one."""
+        return self.plan.reading
+
     def _claim(self) -> None:
         if self._started:
             raise RuntimeError("a RecordStream can be iterated only once")
@@ -109,13 +210,13 @@ class RecordStream(Generic[T]):
         """Iterate whole pages, checked against the plan, in page order."""
         self._claim()
         gen = self._pages()
-        self._active = gen
+        self._active = weakref.ref(gen)
         return gen
 
     def __aiter__(self) -> AsyncIterator[T]:
         self._claim()
         gen = self._records()
-        self._active = gen
+        self._active = weakref.ref(gen)
         return gen
 
     async def _records(self) -> AsyncIterator[T]:
@@ -127,123 +228,31 @@ class RecordStream(Generic[T]):
                     yield record
                 del results  # freed now, not when the next page arrives
 
-    async def _pages(self) -> AsyncIterator[Page[T]]:
-        # A fixed set of worker coroutines, each looping "take the next page number, fetch
-        # it, hand it over, take the next", so a finished request is followed by the next
-        # one at once (a task per page would add scheduling rounds between them and leave
-        # concurrency slots idle). Pages meet the consumer through one future per page
-        # number; at most ``prefetch`` of them exist, which bounds memory.
-        plan = self.plan
-        loop = asyncio.get_running_loop()
-        slots: dict[int, asyncio.Future[Any]] = {}
-        # Workers with nothing to take park here. Accepting a page opens the window by one
-        # page, so it wakes one worker, not all of them (an Event would wake every parked
-        # worker per page, to find one page between them); learning the totals, growing them
-        # and finishing wake everyone.
-        idle: deque[asyncio.Future[None]] = deque()
-        stop = False
-        concurrency = self._concurrency
-        materialize = self._materialize
-        spares_busy = 0  # spare workers fetching a page right now
-
-        def wake(everyone: bool) -> None:
-            while idle:
-                waiter = idle.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)
-                    if not everyone:
-                        return
-
-        def slot(number: int) -> asyncio.Future[Any]:
-            fut = slots.get(number)
-            if fut is None:
-                fut = slots[number] = loop.create_future()
-            return fut
-
-        async def worker(rests: AdaptiveConcurrency | None = None) -> None:
-            """Fetch pages until the plan is done; a *spare* (``rests`` given) only while
-            requests rest before a retry."""
-            nonlocal stop, spares_busy
-            spare = rests is not None
-            while not stop:
-                # a spare works only while a request rests before its retry (holding no
-                # slot): one page per resting request, then it re-checks
-                if rests is not None and spares_busy >= rests.resting:
-                    wake(everyone=False)  # pass on a wake-up this spare may have taken
-                    await rests.wait_for_rest()
-                    continue
-                # the window: never more than `prefetch` pages ahead of the consumer
-                number = plan.take_next() if plan.next_to_fetch < plan.next_to_accept + self.prefetch else None
-                if number is None:
-                    if plan.done:
-                        return
-                    waiter = loop.create_future()
-                    idle.append(waiter)
-                    await waiter
-                    continue
-                fut = slot(number)
-                spares_busy += spare
-                try:
-                    page = await self._fetch_page(number)
-                except Exception as exc:  # handed to the consumer when it reaches this page
-                    stop = True  # no point fetching further: the export stops at this page
-                    if not fut.done():
-                        fut.set_exception(exc)
-                    return
-                finally:
-                    spares_busy -= spare
-                if not fut.done():
-                    fut.set_result(page)
-                # Drop our references: the page is then freed as soon as the consumer is done
-                # with it, while its memory is still in cache (holding it until this worker's
-                # next page arrives made every page's teardown a round of cache misses).
-                del page, fut
-
-        # ``max_running`` workers keep every concurrency slot busy. A request waiting for its
-        # retry (backoff, Retry-After) rests without a slot; spare workers, parked until
-        # then, fill such slots so one slow page does not idle a share of the concurrency.
-        # Parked, they cost nothing per request.
-        count = min(self.max_running, self.prefetch)
-        workers = [asyncio.ensure_future(worker()) for _ in range(count)]
-        if concurrency is not None:
-            spares = min(max(2, self.max_running // 4), self.prefetch - count)
-            workers += [asyncio.ensure_future(worker(rests=concurrency)) for _ in range(spares)]
-        try:
-            while not plan.done:
-                number = plan.next_to_accept
-                fetched = await slot(number)
-                del slots[number]
-                page: Page[T] = fetched if materialize is None else await materialize(fetched)
-                del fetched
-                before = plan.total_pages, plan.known
-                plan.accept(number, page)
-                if idle:
-                    wake(everyone=plan.done or before != (plan.total_pages, plan.known))
-                if self._stats is not None:
-                    self._stats.pages += 1
-                    self._stats.records += len(page.results)
-                if self._hooks is not None and self._hooks.on_page is not None:
-                    self._hooks.on_page(
-                        PageEvent(self.path, number, len(page.results), plan.total_pages, plan.total_results)
-                    )
-                yield page
-                del page  # the consumer is done with it: let it go before waiting for the next
-        finally:
-            stop = True
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            for fut in slots.values():
-                if fut.done() and not fut.cancelled():
-                    fut.exception()  # retrieved: no "exception was never retrieved" warning
-                else:
-                    fut.cancel()
+    def _pages(self) -> AsyncIterator[Page[T]]:
+        # Everything the workers need is handed over explicitly: nothing they reference
+        # may lead back to this stream or the iterator (see the module docstring).
+        return _run(
+            self.plan,
+            self._fetch_page,
+            self._materialize,
+            self._reading,
+            self._workers,
+            prefetch=self.prefetch,
+            max_running=self.max_running,
+            path=self.path,
+            stats=self._stats,
+            hooks=self._hooks,
+            concurrency=self._concurrency,
+        )
 
     async def aclose(self) -> None:
         """Stop the iteration and cancel every in-flight fetch."""
-        gen = self._active
+        gen = self._active() if self._active is not None else None
         if gen is not None:
             await gen.aclose()  # type: ignore[attr-defined]
+        # The iterator may already be gone (dropped after a ``break``) with its finalizer
+        # still queued: stop its workers here, now.
+        await self._workers.close()
 
     async def __aenter__(self) -> RecordStream[T]:
         return self
@@ -256,3 +265,208 @@ class RecordStream(Generic[T]):
     async def collect(self) -> list[T]:
         """Gather every record into a list (convenient for small result sets only)."""
         return [record async for record in self]
+
+
+async def _run(
+    plan: PaginationPlan,
+    fetch_page: FetchPage,
+    materialize: Callable[[Any], Awaitable[Page[Any]]] | None,
+    cell: ReadingCell | None,
+    running: _Workers,
+    *,
+    prefetch: int,
+    max_running: int,
+    path: str,
+    stats: ClientStats | None,
+    hooks: Hooks | None,
+    concurrency: AdaptiveConcurrency | None,
+) -> AsyncIterator[Page[Any]]:
+    # A fixed set of worker coroutines, each looping "take the next page number, fetch
+    # it, hand it over, take the next", so a finished request is followed by the next
+    # one at once (a task per page would add scheduling rounds between them and leave
+    # concurrency slots idle). Pages meet the consumer through one future per page
+    # number; at most ``prefetch`` of them exist, which bounds memory.
+    loop = asyncio.get_running_loop()
+    slots: dict[int, asyncio.Future[Any]] = {}
+    # Workers with nothing to take park here. Accepting a page opens the window by one
+    # page, so it wakes one worker, not all of them (an Event would wake every parked
+    # worker per page, to find one page between them); learning the totals, growing them
+    # and finishing wake everyone.
+    idle: deque[asyncio.Future[None]] = deque()
+    stop = False
+    spares_busy = 0  # spare workers fetching a page right now
+
+    def wake(everyone: bool) -> None:
+        while idle:
+            waiter = idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                if not everyone:
+                    return
+
+    def slot(number: int) -> asyncio.Future[Any]:
+        fut = slots.get(number)
+        if fut is None:
+            fut = slots[number] = loop.create_future()
+        return fut
+
+    async def worker(rests: AdaptiveConcurrency | None = None) -> None:
+        """Fetch pages until the plan is done; a *spare* (``rests`` given) only while
+        requests rest before a retry."""
+        nonlocal stop, spares_busy
+        spare = rests is not None
+        while not stop:
+            # a spare works only while a request rests before its retry (holding no
+            # slot): one page per resting request, then it re-checks
+            if rests is not None and spares_busy >= rests.resting:
+                wake(everyone=False)  # pass on a wake-up this spare may have taken
+                await rests.wait_for_rest()
+                continue
+            # the window: never more than `prefetch` pages ahead of the consumer
+            number = plan.take_next() if plan.next_to_fetch < plan.next_to_accept + prefetch else None
+            if number is None:
+                if plan.done:
+                    return
+                waiter = loop.create_future()
+                idle.append(waiter)
+                await waiter
+                continue
+            fut = slot(number)
+            spares_busy += spare
+            try:
+                page_param, skip_param = plan.params(number)
+                page = await fetch_page(number, page_param, skip_param)
+            except Exception as exc:  # handed to the consumer when it reaches this page
+                stop = True  # no point fetching further: the export stops at this page
+                if not fut.done():
+                    fut.set_exception(exc)
+                return
+            finally:
+                spares_busy -= spare
+            if not fut.done():
+                fut.set_result(page)
+            # Drop our references: the page is then freed as soon as the consumer is done
+            # with it, while its memory is still in cache (holding it until this worker's
+            # next page arrives made every page's teardown a round of cache misses).
+            del page, fut
+
+    async def learn_reading(first_rows: list[Any] | None) -> None:
+        """Learn the server's page/skip reading (once per client and endpoint)."""
+        assert cell is not None
+        async with cell.lock:
+            if cell.value is None:
+                page_param, skip_param = probe_params(plan.limit)
+                probe_fetched: Any
+                if first_rows is None:  # resuming: page 1 is fetched as the reference too
+                    ref_fetched, probe_fetched = await asyncio.gather(
+                        fetch_page(1, 1, 0), fetch_page(2, page_param, skip_param)
+                    )
+                    ref = ref_fetched if materialize is None else await materialize(ref_fetched)
+                    first_rows = ref.results
+                    extra = 2
+                else:
+                    probe_fetched = await fetch_page(2, page_param, skip_param)
+                    extra = 1
+                probe = probe_fetched if materialize is None else await materialize(probe_fetched)
+                cell.value = infer_reading(first_rows, probe.results)
+                if stats is not None:
+                    stats.probe_requests += extra if cell.value == "page" or plan.start_page > 1 else extra - 1
+                    stats.paging_readings[cell.endpoint] = cell.value
+                logger.info("%s: the server %s", cell.endpoint, READINGS[cell.value])
+                if cell.value == "skip" and plan.start_page == 1 and plan.next_to_fetch == 2:
+                    # the probe asked for offset `limit` in the server's own terms: it is page 2
+                    slot(2).set_result(_Ready(probe))
+                    plan.skip_ahead(2)
+        plan.set_reading(cell.value)
+        wake(everyone=True)
+
+    # ``max_running`` workers keep every concurrency slot busy. A request waiting for its
+    # retry (backoff, Retry-After) rests without a slot; spare workers, parked until
+    # then, fill such slots so one slow page does not idle a share of the concurrency.
+    # Parked, they cost nothing per request.
+    count = min(max_running, prefetch)
+    workers: list[asyncio.Future[None]] = [asyncio.ensure_future(worker()) for _ in range(count)]
+    if concurrency is not None:
+        spares = min(max(2, max_running // 4), prefetch - count)
+        workers += [asyncio.ensure_future(worker(rests=concurrency)) for _ in range(spares)]
+    running.tasks = workers
+    learning: asyncio.Future[None] | None = None
+    if plan.needs_reading:
+        learning = asyncio.ensure_future(learn_reading(None))
+        workers.append(learning)
+    notes_seen = 0
+    try:
+        while not plan.done:
+            if learning is not None:
+                try:
+                    await learning
+                finally:
+                    learning = None
+            number = plan.next_to_accept
+            fetched = await slot(number)
+            del slots[number]
+            page: Page[Any]
+            if type(fetched) is _Ready:
+                page = fetched.page
+            else:
+                page = fetched if materialize is None else await materialize(fetched)
+            del fetched
+            before = plan.total_pages, plan.known, plan.bound
+            plan.accept(number, page, plan.params(number))
+            if plan.needs_reading:  # page 1 said there is more: probe before fanning out
+                learning = asyncio.ensure_future(learn_reading(page.results))
+                workers.append(learning)
+            elif idle:
+                wake(everyone=plan.done or before != (plan.total_pages, plan.known, plan.bound))
+            if len(plan.notes) > notes_seen:
+                notes_seen = _report_notes(plan, notes_seen, path, stats)
+            if stats is not None:
+                stats.pages += 1
+                stats.records += len(page.results)
+            if hooks is not None and hooks.on_page is not None:
+                hooks.on_page(PageEvent(path, number, len(page.results), plan.total_pages, plan.total_results))
+            if plan.done:
+                _report_end(plan, path, stats)
+            yield page
+            del page  # the consumer is done with it: let it go before waiting for the next
+    finally:
+        stop = True
+        await running.close()
+        for fut in slots.values():
+            if fut.done() and not fut.cancelled():
+                fut.exception()  # retrieved: no "exception was never retrieved" warning
+            else:
+                fut.cancel()
+
+
+def _report_notes(plan: PaginationPlan, seen: int, path: str, stats: ClientStats | None) -> int:
+    for note in plan.notes[seen:]:
+        logger.info("%s: %s", path, note)
+        if stats is not None:
+            stats.discrepancies += 1
+    return len(plan.notes)
+
+
+def _report_end(plan: PaginationPlan, path: str, stats: ClientStats | None) -> None:
+    """Say how the served rows compare with ``totalResults`` (never silent, never fatal)."""
+    shortfall, surplus = plan.shortfall, plan.surplus
+    if shortfall:
+        logger.warning(
+            "%s: the server served %d records where totalResults promised %d (%d missing); "
+            "the export followed the pages to their end",
+            path,
+            plan.records_accepted,
+            plan.expected_records,
+            shortfall,
+        )
+    elif surplus:
+        logger.warning(
+            "%s: the server served %d records, %d more than totalResults=%d",
+            path,
+            plan.records_accepted,
+            surplus,
+            plan.total_results,
+        )
+    if stats is not None:
+        stats.shortfall += shortfall
+        stats.surplus += surplus

@@ -202,6 +202,16 @@ class ClientStats:
     retries: Counter[str] = field(default_factory=Counter)
     throttled: int = 0
     wasted_requests: int = 0
+    #: records ``totalResults`` promised that the server did not serve (summed over streams)
+    shortfall: int = 0
+    #: records served beyond ``totalResults``
+    surplus: int = 0
+    #: tolerated paging discrepancies (totals that disagree, short or empty pages)
+    discrepancies: int = 0
+    #: requests spent learning how the server reads ``page``/``skip`` (not pages delivered)
+    probe_requests: int = 0
+    #: the learned reading per endpoint (``"page"`` or ``"skip"``)
+    paging_readings: dict[str, str] = field(default_factory=dict)
     _concurrency: AdaptiveConcurrency | None = field(default=None, repr=False)
 
     @property
@@ -230,6 +240,11 @@ class ClientStats:
             "retries": dict(self.retries),
             "throttled": self.throttled,
             "wasted_requests": self.wasted_requests,
+            "shortfall": self.shortfall,
+            "surplus": self.surplus,
+            "discrepancies": self.discrepancies,
+            "probe_requests": self.probe_requests,
+            "paging_readings": dict(self.paging_readings),
             "concurrency_limit": self.concurrency_limit,
             "pace": None if self.pace is None else round(self.pace, 2),
             "paused_seconds": round(self.paused_seconds, 3),

@@ -38,7 +38,7 @@ class FakeServer:
     async def sleep(self, seconds: float) -> None:  # the concurrency's sleep: a rest lasts until resume
         await self.resume.wait()
 
-    async def fetch(self, number: int) -> Page[int]:
+    async def fetch(self, number: int, *_params: int) -> Page[int]:
         self.calls.append(number)
         if number == self.rest_page and self.calls.count(number) == 1:
             await self.concurrency.rest(1.0)  # as a retry does: after its failed attempt, no slot held
