@@ -267,7 +267,7 @@ class PaginationPlan:
                     f"parameters it was sent"
                 )
             if first == prev[1]:
-                self._drift(f"page {number} starts with the last row of page {number - 1}: rows moved during the export")
+                self._drift(f"page {number} starts with the last row of page {number - 1}: rows moved meanwhile")
         self._prev = (results[0], results[-1]) if results else None
 
     def _learn(self, page: Page[Any]) -> None:
