@@ -378,9 +378,7 @@ class KoreCampaignClient:
         envelope = await self._status_request(campaign_id, page, limit, 0, _STATUS_PAGE)
         return to_page(envelope, requested_page=page, requested_limit=limit)
 
-    async def _status_request(
-        self, campaign_id: str, page: int, limit: int, skip: int, decoder: BodyDecoder[E]
-    ) -> E:
+    async def _status_request(self, campaign_id: str, page: int, limit: int, skip: int, decoder: BodyDecoder[E]) -> E:
         """The status endpoint documents ``page`` and ``limit`` only: ``skip`` is not sent."""
         return await self._transport.request(
             "POST",

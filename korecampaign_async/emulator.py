@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jwt
 import msgspec
@@ -42,7 +42,16 @@ from aiohttp import web
 from .auth import JWTAuth
 from .ratelimit import SlidingWindowLog, parse_windows
 
-__all__ = ["Emulator", "EmulatorConfig", "EmulatorStats", "main", "run_emulator"]
+__all__ = [
+    "PAGING_MODES",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorStats",
+    "EchoMode",
+    "PagingMode",
+    "main",
+    "run_emulator",
+]
 
 RATE_LIMIT_MESSAGE = "Rate limit for this API has been reached. Please try again later"
 STATUSES = ("Active", "Completed", "Ready", "Paused", "Preparing", "Stopped", "Scheduled", "Rescheduled")
@@ -53,6 +62,16 @@ DISPOSITIONS = ((), ("System Generated",), ("Requires Supervisor Attention",), (
 EPOCH = datetime(2025, 12, 1, tzinfo=UTC)
 
 FaultKind = Literal["429", "500", "502", "503", "504", "drop", "malformed", "html"]
+
+#: How the server maps ``page`` and ``skip`` to an offset when a request sends both (the
+#: docs do not say): ``page`` wins (skip ignored), ``skip-wins`` (page used only without
+#: skip), ``skip`` only (page ignored), ``additive`` (skip counts from the page's start), or
+#: ``none`` (both ignored: always the first page; a broken server, for tests).
+PagingMode = Literal["page", "skip-wins", "skip", "additive", "none"]
+PAGING_MODES: tuple[PagingMode, ...] = ("page", "skip-wins", "skip", "additive", "none")
+#: What the list endpoints echo as ``skip`` (and the status endpoint as ``page``): the offset
+#: actually used, the value the request sent, or nothing.
+EchoMode = Literal["effective", "request", "none"]
 _encode = msgspec.json.Encoder().encode
 
 
@@ -68,6 +87,10 @@ class EmulatorConfig:
     (``rate_limit_key="stream"``) or per account.
     Timing: every answer is sent ``latency_ms`` (plus ``0..jitter_ms``) after its request
     arrived, the emulator's own work included.
+    Readings the docs leave open: ``paging`` (see :data:`PagingMode`), ``echo`` (see
+    :data:`EchoMode`), ``overcount`` (``totalResults`` counts this many rows more than are
+    served, while ``totalPages`` follows the served rows, as in the contact-status sample),
+    ``rate_limit_retry_after`` (send ``Retry-After`` with rate-limit 429s; Kore promises none).
     """
 
     stream_id: str = "st-emulator-0001"
@@ -92,11 +115,22 @@ class EmulatorConfig:
     rate_limit_key: Literal["stream", "account"] = "stream"
     max_limit: int = 100
     page_cache: int = 2048
+    paging: PagingMode = "page"
+    echo: EchoMode = "effective"
+    overcount: int = 0
+    rate_limit_retry_after: bool = True
 
     @property
     def effective_iid(self) -> str:
         """The ``iid`` header value the emulator expects."""
         return self.iid or self.stream_id
+
+
+class _PageArgs(NamedTuple):
+    offset: int
+    limit: int
+    echo_page: int | None
+    echo_skip: int | None
 
 
 @dataclass
@@ -354,7 +388,8 @@ class Emulator:
         wait = log.delay(now)
         if wait > 0:
             self.stats.throttled += 1
-            return self._error(429, RATE_LIMIT_MESSAGE, {"Retry-After": f"{max(wait, 0.001):.3f}"})
+            hint = {"Retry-After": f"{max(wait, 0.001):.3f}"} if self.config.rate_limit_retry_after else None
+            return self._error(429, RATE_LIMIT_MESSAGE, hint)
         log.record(now)
         self.stats.admitted_times.append(now)
         return None
@@ -452,11 +487,12 @@ class Emulator:
             self.stats.pages_served[page_key] += 1
         return web.Response(body=encoded, content_type="application/json"), False
 
-    @staticmethod
-    def _page_args(source: Any, max_limit: int, default_limit: int) -> tuple[int, int] | str:
-        """Validate ``page``/``limit``/``skip``; return (offset, limit) or an error message."""
+    def _page_args(self, source: Any, default_limit: int) -> _PageArgs | str:
+        """Validate ``page``/``limit``/``skip`` and apply the configured reading; return the
+        offset, limit and what to echo, or an error message."""
         if not isinstance(source, dict):
             return "request body must be a JSON object"
+        max_limit = self.config.max_limit
         limit = source.get("limit", default_limit)
         page = source.get("page", 1)
         skip = source.get("skip")
@@ -464,13 +500,36 @@ class Emulator:
             limit = default_limit
         if page == "":
             page = 1
+        if skip == "":
+            skip = None
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= max_limit:
             return f'"limit" must be an integer between 1 and {max_limit}'
         if not isinstance(page, int) or isinstance(page, bool) or page < 1:
             return '"page" must be an integer greater than or equal to 1'
-        if isinstance(skip, int) and not isinstance(skip, bool) and skip >= 0 and "page" not in source:
-            return skip, limit
-        return (page - 1) * limit, limit
+        if skip is not None and (not isinstance(skip, int) or isinstance(skip, bool) or skip < 0):
+            return '"skip" must be an integer greater than or equal to 0'
+        mode = self.config.paging
+        by_page = (page - 1) * limit
+        if mode == "page":  # skip only when no page was sent
+            offset = skip if skip is not None and "page" not in source else by_page
+        elif mode == "skip-wins":
+            offset = skip if skip is not None else by_page
+        elif mode == "skip":
+            offset = skip or 0
+        elif mode == "additive":
+            offset = by_page + (skip or 0)
+        else:  # "none"
+            offset = 0
+        echo = self.config.echo
+        if echo == "effective":
+            return _PageArgs(offset, limit, offset // limit + 1, offset)
+        if echo == "request":
+            return _PageArgs(offset, limit, page, skip if skip is not None else by_page)
+        return _PageArgs(offset, limit, None, None)
+
+    def _totals(self, total: int, limit: int) -> dict[str, int]:
+        """``totalPages`` from the rows served; ``totalResults`` plus the configured overcount."""
+        return {"totalPages": math.ceil(total / limit), "totalResults": total + self.config.overcount}
 
     # -- endpoints --------------------------------------------------------------------------
     async def _campaign_status(self, request: web.Request) -> web.StreamResponse:
@@ -484,25 +543,22 @@ class Emulator:
             total = self.contact_count(cid)
             if req.query.get("view") != "contacts":
                 return {"status": "success", "data": {"campaignId": cid, "totalContacts": total}}, None
-            args = self._page_args(payload, self.config.max_limit, 10)
+            args = self._page_args(payload, 10)
             if isinstance(args, str):
                 return self._error(400, args)
-            offset, limit = args
-            page = offset // limit + 1
+            offset, limit = args.offset, args.limit
             key = (cid, offset, limit, total)
             body = self._page_cache.get(key)
             if body is None:
                 rows = [self.status_row(index, r) for r in range(offset, min(offset + limit, total))]
-                data = {
-                    "results": rows,
-                    "page": page,
-                    "limit": limit,
-                    "totalPages": math.ceil(total / limit),
-                    "totalResults": total,
-                }
+                data: dict[str, Any] = {"results": rows}
+                if args.echo_page is not None:
+                    data["page"] = args.echo_page
+                data["limit"] = limit
+                data.update(self._totals(total, limit))
                 body = _encode({"status": "success", "data": data})
                 self._cache(key, body)
-            return body, ("status", cid, page, limit)
+            return body, ("status", cid, offset // limit + 1, limit)
 
         return await self._serve(request, "status", account_query=False, build=build)
 
@@ -522,23 +578,21 @@ class Emulator:
                         query[key] = int(req.query[key])
                     except ValueError:
                         return self._error(400, f'"{key}" must be an integer')
-            args = self._page_args(query, self.config.max_limit, 50)
+            args = self._page_args(query, 50)
             if isinstance(args, str):
                 return self._error(400, args)
-            offset, limit = args
+            offset, limit = args.offset, args.limit
             total = self.config.list_contacts
             rows = [self.list_contact(index, r) for r in range(offset, min(offset + limit, total))]
             # pagination fields beside "data", as the contact-list page documents them
-            doc = {
+            doc: dict[str, Any] = {
                 "status": "success",
                 "message": "Contacts retrieved successfully",
                 "data": {"results": rows},
-                "skip": offset,
-                "limit": limit,
-                "hasMore": offset + limit < total,
-                "totalPages": math.ceil(total / limit),
-                "totalResults": total,
             }
+            if args.echo_skip is not None:
+                doc["skip"] = args.echo_skip
+            doc.update(limit=limit, hasMore=offset + limit < total, **self._totals(total, limit))
             return doc, ("contacts", lid, offset // limit + 1, limit)
 
         return await self._serve(request, "contacts", account_query=True, build=build)
@@ -561,24 +615,20 @@ class Emulator:
             ctype = payload.get("type")
             if ctype not in ("voice", "sms"):
                 return self._error(400, '"type" must be one of [voice, sms]')
-            args = self._page_args(payload, self.config.max_limit, 10)
+            args = self._page_args(payload, 10)
             if isinstance(args, str):
                 return self._error(400, args)
-            offset, limit = args
+            offset, limit = args.offset, args.limit
             try:
                 matches = self._matching_campaigns(ctype, payload)
             except ValueError as exc:
                 return self._error(400, str(exc))
             total = len(matches)
             rows = matches[offset : offset + limit]
-            data = {
-                "results": rows,
-                "skip": offset,
-                "limit": limit,
-                "hasMore": offset + limit < total,
-                "totalPages": math.ceil(total / limit),
-                "totalResults": total,
-            }
+            data: dict[str, Any] = {"results": rows}
+            if args.echo_skip is not None:
+                data["skip"] = args.echo_skip
+            data.update(limit=limit, hasMore=offset + limit < total, **self._totals(total, limit))
             key = (
                 "campaigns",
                 ctype + msgspec.json.encode(payload.get("filters")).decode(),
@@ -686,6 +736,30 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         default="stream",
         help="count the limit per stream or per account",
     )
+    parser.add_argument(
+        "--no-retry-after",
+        action="store_true",
+        help="answer rate-limit 429s without a Retry-After header (as Kore documents them)",
+    )
+    parser.add_argument(
+        "--paging",
+        choices=PAGING_MODES,
+        default="page",
+        help="how page and skip map to an offset when both are sent: page wins (default), skip wins, "
+        "skip only, additive (skip counts from the page's start), or none (both ignored)",
+    )
+    parser.add_argument(
+        "--echo",
+        choices=("effective", "request", "none"),
+        default="effective",
+        help="what responses echo as skip/page: the offset used (default), the values sent, or nothing",
+    )
+    parser.add_argument(
+        "--overcount",
+        type=int,
+        default=0,
+        help="totalResults counts N rows more than are served (totalPages follows the served rows)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
     parser.add_argument("--page-cache", type=int, default=2048, help="encoded pages kept in memory (0 = none)")
 
@@ -709,6 +783,10 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         retry_after=args.retry_after,
         rate_limit=args.rate_limit,
         rate_limit_key=args.rate_limit_key,
+        rate_limit_retry_after=not args.no_retry_after,
+        paging=args.paging,
+        echo=args.echo,
+        overcount=args.overcount,
         seed=args.seed,
         page_cache=args.page_cache,
     )

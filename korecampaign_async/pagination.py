@@ -226,12 +226,12 @@ class PaginationPlan:
             self._learn(page)
         elif (page.total_pages, page.total_results) != (self.total_pages, self.total_results):
             self._on_totals_changed(page_number, page)
-        self._check_echo(page_number, page, sent_page, sent_skip)
         results = page.results
+        self._check_boundary(page_number, results, sent_page, sent_skip)
+        self._check_echo(page_number, page, sent_page, sent_skip)
         count = len(results)
         if count > self.limit:
             self._drift(f"page {page_number} holds {count} records, more than the page size {self.limit}")
-        self._check_boundary(page_number, results)
         if self.strict:
             self._accept_strict(page_number, page, count)
         else:
@@ -253,7 +253,7 @@ class PaginationPlan:
         if page.skip is not None and page.skip not in (offset, sent_skip):
             self._drift(f"asked for page {number} (offset {offset}) but the server answered offset {page.skip}")
 
-    def _check_boundary(self, number: int, results: list[Any]) -> None:
+    def _check_boundary(self, number: int, results: list[Any], sent_page: int, sent_skip: int) -> None:
         """Rows repeated across a page boundary: the same page served twice (a server that
         ignores the page parameters) or rows shifted by insertions before them."""
         # Only the first and last rows are kept: holding a whole page until the next one
@@ -264,7 +264,7 @@ class PaginationPlan:
             if first == prev[0]:
                 self._drift(
                     f"page {number} repeats the rows of page {number - 1}: the server ignores the paging "
-                    f"parameters it was sent"
+                    f"parameters it was sent (page={sent_page}, skip={sent_skip})"
                 )
             if first == prev[1]:
                 self._drift(f"page {number} starts with the last row of page {number - 1}: rows moved meanwhile")

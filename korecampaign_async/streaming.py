@@ -28,6 +28,7 @@ shortfall against ``totalResults`` is logged at WARNING, added to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections import deque
@@ -82,6 +83,21 @@ class _Workers:
 
     def __init__(self) -> None:
         self.tasks: list[asyncio.Future[None]] = []
+
+    def watch(self, iterator: AsyncIterator[Any]) -> None:
+        """Stop the tasks the moment ``iterator`` is dropped. A weak reference's callback
+        runs synchronously when the iterator's last reference goes, *before* asyncio's
+        finalizer hook schedules its ``aclose()`` for a later loop iteration, in which
+        woken workers would already have started new requests."""
+        finalizer = weakref.finalize(iterator, self.cancel)
+        finalizer.atexit = False
+
+    def cancel(self) -> None:
+        """Cancel every task now (synchronous; :meth:`close` awaits them later)."""
+        for task in self.tasks:
+            if not task.done():
+                with contextlib.suppress(RuntimeError):  # a loop already closed
+                    task.cancel()
 
     async def close(self) -> None:
         """Cancel every task and wait for them (idempotent)."""
@@ -211,12 +227,14 @@ class RecordStream(Generic[T]):
         self._claim()
         gen = self._pages()
         self._active = weakref.ref(gen)
+        self._workers.watch(gen)
         return gen
 
     def __aiter__(self) -> AsyncIterator[T]:
         self._claim()
         gen = self._records()
         self._active = weakref.ref(gen)
+        self._workers.watch(gen)
         return gen
 
     async def _records(self) -> AsyncIterator[T]:
