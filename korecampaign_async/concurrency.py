@@ -23,6 +23,17 @@ it has doubled without a 429 pacing is dropped altogether.
 A request waiting to be retried (backoff or ``Retry-After``) holds no slot: it *rests*
 through :meth:`AdaptiveConcurrency.rest`, which counts it in ``resting`` so a stream can put
 a spare worker on the slot meanwhile (:meth:`AdaptiveConcurrency.wait_for_rest`).
+
+**429s without ``Retry-After``** (Kore documents none) cannot say when the window frees.
+When they are budget-shaped the client *holds*: every request waits, then a single probe
+goes out; each probe refused makes the next wait longer (``hold_initial``, growing by
+``hold_growth`` up to ``hold_max``), so a 2 s window costs a probe or two and a 1 h window a
+few dozen, never a storm. When a probe is admitted the window has freed: the requests the
+server admitted over the recent run (since the client was last idle, at most the last hour)
+divided by its length is the rate the binding window allows, and the client paces at 95 %
+of it. A second, longer window shows itself the same way (a long hold after a burst that
+the short window allowed) and lowers the pace again. A pace learned from a hold is not
+probed above the rate it measured: the windows that set it do not move.
 """
 
 from __future__ import annotations
@@ -56,6 +67,11 @@ class AdaptiveConcurrency:
         congestion_window: int = 20,
         probe_after: float = 5.0,
         probe_step: float = 0.05,
+        hold_initial: float = 1.0,
+        hold_growth: float = 1.5,
+        hold_max: float = 60.0,
+        idle_reset: float = 60.0,
+        on_hold: Callable[[float, float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -89,6 +105,32 @@ class AdaptiveConcurrency:
         self._next_slot = 0.0
         self._cycle_start: float | None = None  # first request of the current cycle
         self._cycle_successes = 0
+        # holds (budget-shaped 429s without Retry-After)
+        self.hold_initial = hold_initial
+        self.hold_growth = hold_growth
+        self.hold_max = hold_max
+        self.on_hold = on_hold  # called with (wait, waited so far) each time a hold is set or grows
+        self.holds = 0  # holds so far
+        self._hold_wait: float | None = None  # the current hold's wait; None = not holding
+        self._hold_since = 0.0
+        self._hold_seq = 0  # requests numbered above this one are probes of the hold
+        self._limit_after_hold = max_limit
+        self._pace_cap: float | None = None  # the rate a hold measured: never probed above
+        # the recent run, for measuring the rate a window allows
+        self.idle_reset = idle_reset
+        self._run_start: float | None = None
+        self._last_success = 0.0
+        self._buckets: deque[list[float]] = deque(maxlen=3700)  # [second, successes] over the last hour
+
+    @property
+    def holding(self) -> bool:
+        """True while budget-shaped 429s without ``Retry-After`` hold the client."""
+        return self._hold_wait is not None
+
+    @property
+    def paused_until(self) -> float:
+        """The clock time before which no request is sent (a pause or a hold)."""
+        return self._paused_until
 
     def current_pace(self, now: float | None = None) -> float | None:
         """The pace in requests per second right now (with probing growth), or None."""
@@ -99,6 +141,8 @@ class AdaptiveConcurrency:
         if quiet <= 0:
             return self.pace
         grown: float = self.pace * (1 + self.probe_step) ** quiet
+        if self._pace_cap is not None:  # measured by a hold: the windows that set it stay put
+            return min(grown, self._pace_cap)
         if grown > 2 * self.pace:  # no 429 while doubling the pace: the limit is not binding
             self.pace = None
             return None
@@ -142,12 +186,15 @@ class AdaptiveConcurrency:
                 # a 429 arrived while we queued for the slot: give it back and wait the pause out
                 self.release()
                 continue
+            try:
+                await self._wait_pace()
+            except BaseException:
+                self.release()
+                raise
+            if self._paused_until > self._clock():
+                self.release()  # a pause or hold began while we waited for the pace
+                continue
             break
-        try:
-            await self._wait_pace()
-        except BaseException:
-            self.release()
-            raise
         self._started += 1
         if self._cycle_start is None:
             self._cycle_start = self._clock()
@@ -222,10 +269,25 @@ class AdaptiveConcurrency:
                 self.paused_seconds += until - max(self._paused_until, now)
                 self._paused_until = until
 
-    def on_success(self) -> None:
-        """Record a successful response; additive increase after ``limit`` successes."""
+    def on_success(self, seq: int | None = None) -> None:
+        """Record a successful response (of the request numbered ``seq``); additive
+        increase after ``limit`` successes; the end of a hold when a request sent after it
+        began (a probe) was admitted."""
         self._cycle_successes += 1
         self._recent.append(False)
+        now = self._clock()
+        if self._run_start is None or now - self._last_success > self.idle_reset:
+            self._run_start = now
+            self._buckets.clear()
+        self._last_success = now
+        second = float(int(now))
+        buckets = self._buckets
+        if buckets and buckets[-1][0] == second:
+            buckets[-1][1] += 1
+        else:
+            buckets.append([second, 1.0])
+        if self._hold_wait is not None and (seq is None or seq > self._hold_seq):
+            self._end_hold(now)
         if not self.adaptive or self.limit >= self.max_limit:
             return
         self._successes += 1
@@ -246,6 +308,54 @@ class AdaptiveConcurrency:
             return True
         return sum(self._recent) >= self.congestion_count
 
+    def measured_rate(self, now: float | None = None) -> float | None:
+        """Successes per second over the recent run (since the client was last idle, at
+        most the last hour), or ``None`` before any success."""
+        now = self._clock() if now is None else now
+        if self._run_start is None:
+            return None
+        start = max(self._run_start, now - 3600.0)
+        span = now - start
+        if span <= 0:
+            return None
+        first = float(int(start))
+        count = sum(c for sec, c in self._buckets if sec >= first)
+        return count / span
+
+    def _start_hold(self, now: float) -> None:
+        self.holds += 1
+        self._hold_wait = self.hold_initial
+        self._hold_since = now
+        self._hold_seq = self._started
+        self._limit_after_hold = max(1, self.limit // 2)
+        self.limit = 1  # one probe at a time while holding
+        self.pause(self._hold_wait)
+        if self.on_hold is not None:
+            self.on_hold(self._hold_wait, 0.0)
+
+    def _grow_hold(self, now: float) -> None:
+        assert self._hold_wait is not None
+        self._hold_wait = min(self._hold_wait * self.hold_growth, self.hold_max)
+        self._hold_seq = self._started
+        self.pause(self._hold_wait)
+        if self.on_hold is not None:
+            self.on_hold(self._hold_wait, now - self._hold_since)
+
+    def _end_hold(self, now: float) -> None:
+        """A probe was admitted: the window freed. Pace at 95 % of the rate it allowed."""
+        self._hold_wait = None
+        rate = self.measured_rate(now)
+        if self.learn_rate and rate is not None and rate > 0:
+            self.pace = 0.95 * rate
+            self._pace_cap = rate
+            self._pace_set_at = now
+            self._next_slot = now
+            self._cycle_start = None
+            self._cycle_successes = 0
+        self.limit = max(1, self._limit_after_hold)
+        self._successes = 0
+        self._wake()
+
     def on_throttled(self, seq: int, retry_after: float | None = None) -> bool:
         """Record a 429 for the request numbered ``seq``. When it signals congestion: pause
         every new request for ``retry_after`` and halve the limit (once per episode: only a
@@ -253,11 +363,23 @@ class AdaptiveConcurrency:
         clearly exhausted, also learn a pace from the successes since the last estimate.
         Returns whether the 429 was treated as congestion."""
         self._recent.append(True)
-        if not self.adaptive or not self.is_congested(retry_after):
+        if not self.adaptive:
             return False
-        if retry_after:
-            self.pause(retry_after)
         now = self._clock()
+        if retry_after is None and self._hold_wait is not None:
+            if seq > self._hold_seq:  # a probe sent after the hold began was refused: wait longer
+                self._grow_hold(now)
+            return True  # sent before the hold began: part of the same burst
+        if not self.is_congested(retry_after):
+            return False
+        if retry_after is not None:
+            self.pause(retry_after)
+            if self.on_hold is not None and retry_after >= self.hold_initial * 5:
+                self.on_hold(retry_after, 0.0)
+        else:
+            # budget-shaped and no hint when the window frees: hold, probing one at a time
+            self._start_hold(now)
+            return True
         severe = (retry_after or 0.0) >= self.long_retry_after or 2 * sum(self._recent) >= len(self._recent)
         if self.learn_rate and severe and self._cycle_successes >= 3 and self._cycle_start is not None:
             window = max(1e-3, now - self._cycle_start + (retry_after or 0.0))

@@ -144,16 +144,20 @@ class NotFoundError(KoreAPIError):
 
 
 class RateLimitError(KoreAPIError):
-    """HTTP 429 that persisted through every retry. ``retry_after`` is the server's hint in
-    seconds, when it sent one."""
+    """HTTP 429 that persisted through every retry (or past ``RetryPolicy.max_budget_wait``).
+    ``retry_after`` is the server's hint in seconds, when it sent one; ``budget`` tells
+    whether the client recognised it as its rate budget running out (rather than a stray
+    429)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.retry_after = retry_after
+        self.budget = False
 
 
 class ServerError(KoreAPIError):
-    """HTTP 5xx that persisted through every retry (or a non-retried 5xx such as 500)."""
+    """HTTP 5xx that persisted through every retry (500 gets fewer attempts than 502-504;
+    see ``RetryPolicy.status_attempts``), or one not in ``RetryPolicy.retry_statuses``."""
 
 
 class DecodeError(KoreAPIError):

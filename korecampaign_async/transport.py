@@ -31,10 +31,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential,
-    wait_random,
 )
 from yarl import URL
 
@@ -102,7 +98,9 @@ class _RawBody:
 #: Keep the response body undecoded (a stream decodes it when its consumer gets there).
 RAW_BODY = _RawBody()
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: HTTP statuses retried by default. 500 is among them (a busy server's read usually
+#: succeeds a moment later) but with a smaller attempt budget (``RetryPolicy.status_attempts``).
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -110,13 +108,23 @@ class RetryPolicy:
     """How transient failures are retried.
 
     Attributes:
-        max_attempts: attempts per request, the first included.
-        max_time: give up retrying once this many seconds passed since the first attempt.
+        max_attempts: attempts per request, the first included. Budget waits (429s the
+            client recognised as its rate budget running out) do not count.
+        max_time: give up retrying once this many seconds passed since the first attempt,
+            time spent waiting for the rate budget not included.
         initial_backoff: first backoff in seconds; doubles per attempt (plus jitter). Short
             by default: a page being retried holds back the pages after it (records are
             delivered in order), so a quick first retry keeps the export moving.
         max_backoff: ceiling of one backoff.
         max_retry_after: ceiling applied to a server's ``Retry-After``.
+        retry_statuses: the HTTP statuses retried (connection errors, timeouts and cut-off
+            bodies always are).
+        status_attempts: a smaller attempt budget for some statuses: 500 gets 3 by
+            default (a deterministic 500 then costs two more requests, not the export).
+        max_budget_wait: give up after waiting this many seconds in a row for the rate
+            budget (429s the client recognised as the budget running out, with or without
+            ``Retry-After``). ``None`` (default): keep waiting while the server keeps
+            answering 429, so an export survives Kore's 1-hour window.
     """
 
     max_attempts: int = 6
@@ -124,6 +132,9 @@ class RetryPolicy:
     initial_backoff: float = 0.1
     max_backoff: float = 30.0
     max_retry_after: float = 120.0
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+    status_attempts: Mapping[int, int] = field(default_factory=lambda: {500: 3})
+    max_budget_wait: float | None = None
 
     @classmethod
     def instant(cls, max_attempts: int = 6) -> RetryPolicy:
@@ -133,6 +144,17 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
+        if any(not isinstance(n, int) or n < 1 for n in self.status_attempts.values()):
+            raise ValueError("status_attempts values must be integers >= 1")
+        if self.max_budget_wait is not None and self.max_budget_wait < 0:
+            raise ValueError("max_budget_wait must be None or >= 0")
+        object.__setattr__(self, "retry_statuses", frozenset(self.retry_statuses))
+
+    def attempts_for(self, status: int | None) -> int:
+        """Attempts allowed for a failure with ``status`` (``None``: a network failure)."""
+        if status is None:
+            return self.max_attempts
+        return min(self.max_attempts, self.status_attempts.get(status, self.max_attempts))
 
 
 @dataclass(frozen=True)
@@ -212,6 +234,9 @@ class ClientStats:
     probe_requests: int = 0
     #: the learned reading per endpoint (``"page"`` or ``"skip"``)
     paging_readings: dict[str, str] = field(default_factory=dict)
+    #: wall-clock time (``time.time()``) of the next try while the client holds for the rate
+    #: budget, else the last one (compare with ``time.time()``)
+    budget_wait_until: float | None = None
     _concurrency: AdaptiveConcurrency | None = field(default=None, repr=False)
 
     @property
@@ -223,6 +248,19 @@ class ClientStats:
     def pace(self) -> float | None:
         """Requests per second the client learned from 429s (None until it had to)."""
         return self._concurrency.current_pace() if self._concurrency else None
+
+    @property
+    def holds(self) -> int:
+        """Times the client held every request for the rate budget (429s without Retry-After)."""
+        return self._concurrency.holds if self._concurrency else 0
+
+    @property
+    def waiting_for_budget(self) -> float:
+        """Seconds until the next try while the client waits for the rate budget, else 0."""
+        if self.budget_wait_until is None or self._concurrency is None:
+            return 0.0
+        remaining = self._concurrency.paused_until - self._concurrency._clock()
+        return max(0.0, remaining)
 
     @property
     def paused_seconds(self) -> float:
@@ -248,7 +286,63 @@ class ClientStats:
             "concurrency_limit": self.concurrency_limit,
             "pace": None if self.pace is None else round(self.pace, 2),
             "paused_seconds": round(self.paused_seconds, 3),
+            "holds": self.holds,
         }
+
+
+class _RetryBudget:
+    """Retry accounting of one request: attempts and time that count against the policy,
+    and waits for the rate budget that do not.
+
+    A 429 the client recognised as its budget running out (``RateLimitError.budget``) is
+    not the request's failure: every request would get it until the window frees, so it
+    neither uses an attempt nor the ``max_time`` clock; ``max_budget_wait`` bounds a run
+    of them instead. Its wait is the server's ``Retry-After`` when given, else nothing here:
+    the client-wide hold in :class:`~korecampaign_async.concurrency.AdaptiveConcurrency`
+    keeps the request until a probe is admitted."""
+
+    __slots__ = ("attempts", "budget_since", "budget_time", "policy", "started")
+
+    def __init__(self, policy: RetryPolicy, started: float) -> None:
+        self.policy = policy
+        self.started = started
+        self.attempts = 0  # failed attempts that count
+        self.budget_since: float | None = None
+        self.budget_time = 0.0
+
+    def stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        now = time.monotonic()
+        if getattr(exc, "budget", False):
+            if self.budget_since is None:
+                self.budget_since = now
+            limit = self.policy.max_budget_wait
+            return limit is not None and now - self.budget_since >= limit
+        if self.budget_since is not None:
+            self.budget_time += now - self.budget_since
+            self.budget_since = None
+        self.attempts += 1
+        status = exc.status if isinstance(exc, KoreAPIError) else None
+        if self.attempts >= self.policy.attempts_for(status):
+            return True
+        return now - self.started - self.budget_time >= self.policy.max_time
+
+    def wait(self, state: RetryCallState) -> float:
+        """Exactly the server's ``Retry-After`` when it sent one (plus up to 10 % jitter so
+        retries do not arrive together); nothing for a budget 429 without one (the hold
+        waits); else exponential backoff, by the attempts that count, with jitter."""
+        policy = self.policy
+        if policy.max_backoff <= 0:
+            return 0.0
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            hint = min(float(retry_after), policy.max_retry_after)
+            return hint + random.uniform(0, hint * 0.1)
+        if getattr(exc, "budget", False):
+            return 0.0
+        step: float = policy.initial_backoff * 2.0 ** max(0, self.attempts - 1)
+        return min(step, policy.max_backoff) + random.uniform(0, policy.initial_backoff)
 
 
 class _Transient(Exception):
@@ -321,13 +415,10 @@ class Transport:
         self.concurrency = concurrency
         self.rate_limit = rate_limit
         self.retry = retry or RetryPolicy()
-        # exponential backoff plus up to one initial step of random jitter
-        self._backoff = wait_exponential(
-            multiplier=self.retry.initial_backoff, max=self.retry.max_backoff
-        ) + wait_random(0, self.retry.initial_backoff)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.hooks = hooks or Hooks()
         self.stats = ClientStats(_concurrency=concurrency)
+        concurrency.on_hold = self._on_hold
         self._session: aiohttp.ClientSession | None = None
         self._session_token: str | None = None
         self._spans = False  # record OpenTelemetry spans (decided when the session opens)
@@ -397,11 +488,10 @@ class Transport:
             if not self._is_retryable(exc):
                 raise
             first_failure = exc
-        policy = self.retry
+        budget = _RetryBudget(self.retry, started)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.max_attempts)
-            | stop_after_delay(max(0.0, policy.max_time - (time.monotonic() - started))),
-            wait=self._wait,
+            stop=budget.stop,
+            wait=budget.wait,
             retry=retry_if_exception(self._is_retryable),
             reraise=True,
             before_sleep=lambda state: self._before_sleep(method, display_path, state),
@@ -472,18 +562,20 @@ class Transport:
             result = self.decode(
                 decoder, data, method=method, path=display_path, status=status, content_type=content_type
             )
-            self.concurrency.on_success()
+            self.concurrency.on_success(seq)
             return result
         retry_after = _retry_after(headers)
         self.stats.wasted_requests += 1
         message = _server_message(data, content_type)
         text = data[:500].decode("utf-8", "replace")
+        error = error_for_status(status, message, method=method, path=display_path, body=text, retry_after=retry_after)
         if status == 429:
             self.stats.throttled += 1
-            self.concurrency.on_throttled(
+            budget = self.concurrency.on_throttled(
                 seq, None if retry_after is None else min(retry_after, self.retry.max_retry_after)
             )
-        error = error_for_status(status, message, method=method, path=display_path, body=text, retry_after=retry_after)
+            if isinstance(error, RateLimitError):
+                error.budget = budget
         raise error
 
     async def _send_traced(
@@ -544,30 +636,29 @@ class Transport:
         return result
 
     # -- retry plumbing -------------------------------------------------------------------
-    @staticmethod
-    def _is_retryable(exc: BaseException) -> bool:
+    def _is_retryable(self, exc: BaseException) -> bool:
         if isinstance(exc, _Transient):
             return True
-        if isinstance(exc, RateLimitError):
-            return True
-        if isinstance(exc, ServerError):
-            return exc.status in RETRY_STATUSES
+        if isinstance(exc, KoreAPIError) and not isinstance(exc, DecodeError):
+            return exc.status in self.retry.retry_statuses and isinstance(exc, (RateLimitError, ServerError))
         if isinstance(exc, DecodeError):
             return bool(getattr(exc, "transient", False))
         return False
 
-    def _wait(self, state: RetryCallState) -> float:
-        """Exactly the server's ``Retry-After`` when it sent one (plus up to 10 % jitter so
-        retries do not arrive together), else exponential backoff with jitter."""
-        policy = self.retry
-        if policy.max_backoff <= 0:
-            return 0.0
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after:
-            hint = min(float(retry_after), policy.max_retry_after)
-            return hint + random.uniform(0, hint * 0.1)
-        return float(self._backoff(state))
+    def _on_hold(self, wait: float, waited: float) -> None:
+        """The client holds every request for the rate budget (see concurrency.py)."""
+        until = time.time() + wait
+        self.stats.budget_wait_until = until
+        if wait >= 5.0:
+            logger.warning(
+                "rate budget exhausted (HTTP 429): holding every request for %.1fs, next try at %s "
+                "(waiting %.0fs so far)",
+                wait,
+                time.strftime("%H:%M:%S", time.localtime(until)),
+                waited,
+            )
+        else:
+            logger.info("rate budget exhausted (HTTP 429): holding every request for %.1fs", wait)
 
     def _before_sleep(self, method: str, path: str, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

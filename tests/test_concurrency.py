@@ -41,12 +41,12 @@ async def test_multiplicative_decrease_once_per_window_and_floor() -> None:
     for _ in seqs:
         limiter.release()
     for s in seqs:  # eight 429s from the same window count once
-        limiter.on_throttled(s, retry_after=0.0 if s < 3 else None)
+        limiter.on_throttled(s, retry_after=0.0)
     assert limiter.limit == 8 and limiter.decreases == 1
     for _ in range(10):
         seq = await limiter.acquire()
         limiter.release()
-        assert limiter.on_throttled(seq)  # the recent 429 share says: congestion
+        assert limiter.on_throttled(seq, retry_after=0.0)  # the recent 429 share says: congestion
     assert limiter.limit == 1  # floor
 
 
@@ -155,3 +155,86 @@ async def test_cancelled_rest_waiter_is_forgotten() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiting
     assert limiter._rest_waiters == []
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def test_a_hold_without_retry_after_probes_one_at_a_time_and_grows() -> None:
+    """Budget-shaped 429s without Retry-After: everyone waits, one probe at a time, each
+    refusal makes the wait longer, an admitted probe ends it with a measured pace."""
+    clock = FakeClock()
+    holds: list[tuple[float, float]] = []
+    limiter = AdaptiveConcurrency(8, clock=clock, sleep=clock.sleep, on_hold=lambda w, s: holds.append((w, s)))
+    for _ in range(20):  # 20 admitted in the first second: the window's budget
+        seq = await limiter.acquire()
+        limiter.release()
+        limiter.on_success(seq)
+        clock.now += 0.05
+    burst = [await limiter.acquire() for _ in range(5)]
+    for _seq in burst:
+        limiter.release()
+    for seq in burst:  # 5 of the last 20 answers are 429s: the budget ran out
+        limiter.on_throttled(seq)
+    assert limiter.holding and limiter.limit == 1 and holds == [(1.0, 0.0)]
+    assert limiter.paused_until == pytest.approx(clock.now + 1.0)
+    late = burst[0]
+    assert limiter.on_throttled(late)  # from the same burst: part of the hold, no growth
+    assert len(holds) == 1
+    probe = await limiter.acquire()  # waits the hold out
+    assert clock.now == pytest.approx(1000.0 + 20 * 0.05 + 1.0)
+    limiter.release()
+    limiter.on_throttled(probe)  # refused: wait 1.5 s more
+    assert holds[-1][0] == pytest.approx(1.5) and limiter.holding
+    probe = await limiter.acquire()
+    limiter.release()
+    limiter.on_success(probe)  # admitted: the window freed
+    assert not limiter.holding and limiter.limit == 4
+    rate = 21 / (clock.now - 1000.0)
+    assert limiter.pace == pytest.approx(0.95 * rate)
+    clock.now += 3600  # however long it stays quiet, never probed above the rate it measured
+    assert limiter.current_pace() == pytest.approx(rate)
+
+
+async def test_two_requests_never_probe_together() -> None:
+    clock = FakeClock()
+    limiter = AdaptiveConcurrency(4, clock=clock, sleep=clock.sleep)
+    seqs = [await limiter.acquire() for _ in range(4)]
+    for _seq in seqs:
+        limiter.release()
+    limiter.on_success(seqs[0])
+    for seq in seqs:
+        limiter.on_throttled(seq)
+    limiter.on_throttled(seqs[-1])
+    assert limiter.holding
+    first = asyncio.create_task(limiter.acquire())
+    second = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0.01)
+    assert first.done() != second.done() and limiter.in_flight == 1  # one probe
+    first.cancel()
+    second.cancel()
+    await asyncio.gather(first, second, return_exceptions=True)
+
+
+def test_measured_rate_restarts_after_idle() -> None:
+    clock = FakeClock()
+    limiter = AdaptiveConcurrency(4, clock=clock, idle_reset=60)
+    for _ in range(10):
+        limiter.on_success()
+        clock.now += 1.0
+    assert limiter.measured_rate() == pytest.approx(10 / 10)
+    clock.now += 600  # idle
+    limiter.on_success()
+    clock.now += 0.5
+    limiter.on_success()
+    clock.now += 0.5
+    assert limiter.measured_rate() == pytest.approx(2 / 1.0)

@@ -224,3 +224,33 @@ for s in exporter.get_finished_spans():
     lines = out.stdout.splitlines()
     path = "/campaign/api/v2/public/st-emulator-0001/campaign/cd-emu-000000"
     assert lines == [f"GET {path} CLIENT 503 0", f"GET {path} CLIENT 200 1"]
+
+
+async def test_two_hidden_windows_without_retry_after(emulator_factory: EmulatorFactory) -> None:
+    """Kore's shape scaled down (a short and a long rolling window, 429s with no
+    Retry-After), nothing configured: every row once, a quarter of the answers 429 at most,
+    and the pace learned from the holds stays under the long window's rate."""
+    events: list[int] = []
+    hooks = Hooks(on_response=lambda e: events.append(e.status))
+    async with (
+        emulator_factory(contacts=6_000, rate_limit="10/0.5s,30/3s", rate_limit_retry_after=False) as emu,
+        make_client(emu, hooks=hooks, retry=RetryPolicy()) as client,
+    ):
+        client.transport.concurrency.hold_initial = 0.25  # the windows are scaled down too
+        phones = [r.phone_number async for r in client.iter_campaign_contacts(campaign_id(0))]
+        assert phones == expected_phones(emu, 0, 6_000)
+        assert emu.stats.duplicate_pages() == {}
+    assert events.count(429) <= 0.25 * len(events), Counter(events)
+    assert client.stats.holds >= 2  # the short window, then the long one
+    assert client.stats.pace is not None and client.stats.pace <= 10.5
+
+
+def test_a_long_budget_wait_is_logged_with_the_next_try(caplog: pytest.LogCaptureFixture) -> None:
+    client = KoreCampaignClient("https://kore.test", "st-1", "acc-1", auth="tok")
+    with caplog.at_level(logging.INFO, logger="korecampaign_async"):
+        client.transport._on_hold(12.0, 30.0)
+        client.transport._on_hold(1.5, 0.0)
+    levels = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert levels[0][0] == logging.WARNING and "next try at" in levels[0][1] and "30s so far" in levels[0][1]
+    assert levels[1][0] == logging.INFO
+    assert client.stats.budget_wait_until is not None

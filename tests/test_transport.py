@@ -161,7 +161,6 @@ async def test_429_exhausted_raises_rate_limit_error(client: KoreCampaignClient)
         (401, AuthenticationError),
         (403, AuthenticationError),
         (404, NotFoundError),
-        (500, ServerError),
     ],
 )
 async def test_client_errors_are_not_retried(client: KoreCampaignClient, status: int, cls: type[Exception]) -> None:
@@ -291,3 +290,87 @@ async def test_hooks_see_each_attempt() -> None:
     assert [e.status for e in events["response"]] == [504, 200]
     assert [e.cause for e in events["retry"]] == ["504"]
     assert c.stats.requests == len(events["request"])
+
+
+CAMPAIGN_OK = {"status": "success", "data": {"_id": "cd-1", "name": "x"}}
+
+
+def requests_sent(m: aioresponses) -> int:
+    return sum(len(v) for v in m.requests.values())
+
+
+async def test_a_500_is_retried_with_a_smaller_budget() -> None:
+    async with KoreCampaignClient(
+        "https://kore.test", "st-1", "acc-1", auth="tok", retry=RetryPolicy.instant(max_attempts=6)
+    ) as client:
+        url = f"{BASE}/campaign/cd-1?accountId=acc-1"
+        with aioresponses() as m:  # one 500 in the middle of an export: retried, not fatal
+            m.get(url, status=500, payload={"message": "busy"})
+            m.get(url, payload=CAMPAIGN_OK)
+            assert (await client.get_campaign("cd-1")).id == "cd-1"
+        with aioresponses() as m:  # a deterministic 500: three attempts, not six
+            m.get(url, status=500, payload={"message": "boom"}, repeat=True)
+            with pytest.raises(ServerError, match="boom"):
+                await client.get_campaign("cd-1")
+            assert requests_sent(m) == 3
+        with aioresponses() as m:  # 503 keeps the full budget
+            m.get(url, status=503, payload={"message": "later"}, repeat=True)
+            with pytest.raises(ServerError):
+                await client.get_campaign("cd-1")
+            assert requests_sent(m) == 6
+
+
+async def test_retried_statuses_are_configurable() -> None:
+    policy = RetryPolicy(
+        max_attempts=4, initial_backoff=0, max_backoff=0, max_retry_after=0, retry_statuses=frozenset({503})
+    )
+    async with KoreCampaignClient("https://kore.test", "st-1", "acc-1", auth="tok", retry=policy) as client:
+        url = f"{BASE}/campaign/cd-1?accountId=acc-1"
+        with aioresponses() as m:
+            m.get(url, status=500, payload={"message": "no"}, repeat=True)
+            with pytest.raises(ServerError):
+                await client.get_campaign("cd-1")
+            assert requests_sent(m) == 1
+        with aioresponses() as m:
+            m.get(url, status=429, payload={"message": "slow down"}, repeat=True)
+            with pytest.raises(RateLimitError):
+                await client.get_campaign("cd-1")
+            assert requests_sent(m) == 1
+    with pytest.raises(ValueError, match="status_attempts"):
+        RetryPolicy(status_attempts={500: 0})
+
+
+def fast_holds(client: KoreCampaignClient) -> None:
+    """Holds of milliseconds instead of seconds (the logic is the same)."""
+    concurrency = client.transport.concurrency
+    concurrency.hold_initial = 0.002
+    concurrency.hold_max = 0.01
+
+
+async def test_budget_429s_do_not_use_up_attempts() -> None:
+    """Twenty 429s without Retry-After, then an answer: a budget wait, not six failures."""
+    async with KoreCampaignClient(
+        "https://kore.test", "st-1", "acc-1", auth="tok", retry=RetryPolicy(max_attempts=6, initial_backoff=0.001)
+    ) as client:
+        fast_holds(client)
+        url = f"{BASE}/campaign/cd-1?accountId=acc-1"
+        with aioresponses() as m:
+            for _ in range(20):
+                m.get(url, status=429, payload={"message": "Rate limit for this API has been reached."})
+            m.get(url, payload=CAMPAIGN_OK)
+            assert (await client.get_campaign("cd-1")).id == "cd-1"
+            assert requests_sent(m) == 21
+        assert client.stats.throttled == 20 and client.stats.holds >= 1
+
+
+async def test_max_budget_wait_bounds_the_wait() -> None:
+    policy = RetryPolicy(max_attempts=6, initial_backoff=0.001, max_budget_wait=0.05)
+    async with KoreCampaignClient("https://kore.test", "st-1", "acc-1", auth="tok", retry=policy) as client:
+        fast_holds(client)
+        url = f"{BASE}/campaign/cd-1?accountId=acc-1"
+        with aioresponses() as m:
+            m.get(url, status=429, payload={"message": "Rate limit"}, repeat=True)
+            with pytest.raises(RateLimitError) as err:
+                await client.get_campaign("cd-1")
+        assert err.value.budget and err.value.retry_after is None
+        assert requests_sent(m) > 6  # past the attempts budget: it waited for the budget
