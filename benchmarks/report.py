@@ -49,6 +49,7 @@ COLUMNS = {
     "budget": [
         "client",
         "server_windows",
+        "retry_after",
         "pages",
         "runs",
         "seconds_median",

@@ -54,7 +54,7 @@ from .export import ExportResult, Format, Progress, export_many, export_to_file,
 from .models import Campaign, CampaignContact, Contact
 from .ratelimit import RateLimit, parse_windows
 from .streaming import RecordStream
-from .transport import RetryPolicy
+from .transport import ClientStats, RetryPolicy
 from .validation import MAX_PAGE_SIZE
 
 __all__ = ["EXIT_CODES", "main"]
@@ -193,9 +193,27 @@ class Reporter:
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
+                _budget_column(client.stats),
                 console=Console(file=self.out),
                 transient=False,
             )
+        # A budget wait (every request held after 429s) shows on the bar as it happens (the
+        # column above renders on every refresh, pages or not) and as a JSON event.
+        concurrency = client.transport.concurrency
+        chained = concurrency.on_hold
+
+        def on_hold(wait: float, waited: float) -> None:
+            if chained is not None:
+                chained(wait, waited)
+            self.event(
+                "budget_wait",
+                seconds=round(wait, 3),
+                waited=round(waited, 3),
+                next_try=round(time.time() + wait, 3),
+                holds=client.stats.holds,
+            )
+
+        concurrency.on_hold = on_hold
 
     def event(self, name: str, **fields: Any) -> None:
         """Emit one JSON log line (``--json-log``)."""
@@ -262,6 +280,27 @@ class Reporter:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+def _budget_column(stats: ClientStats) -> Any:
+    """A progress column that says when the client waits for the rate budget."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class BudgetColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            wait = stats.waiting_for_budget
+            if wait < 0.5 or stats.budget_wait_until is None:
+                return Text("")
+            at = time.strftime("%H:%M:%S", time.localtime(stats.budget_wait_until))
+            return Text(f"waiting for the rate budget, next try {at}", style="yellow")
+
+    return BudgetColumn()
+
+
+def _pace(stats: ClientStats) -> str:
+    pace = stats.pace
+    return "none" if pace is None else f"{pace:.1f} req/s learned"
 
 
 def _duration(seconds: float) -> str:
@@ -388,11 +427,20 @@ async def _run_campaign(args: argparse.Namespace, client: KoreCampaignClient) ->
 
 
 async def _run_demo(args: argparse.Namespace) -> int:
-    from .emulator import EmulatorConfig, campaign_id, run_emulator
+    from .emulator import EmulatorConfig, campaign_id, contact_list_id, run_emulator
 
     err = sys.stderr
     config = EmulatorConfig(
-        campaigns=4, contacts=args.contacts, latency_ms=args.latency_ms, jitter_ms=args.latency_ms / 5
+        campaigns=4,
+        contacts=args.contacts,
+        latency_ms=args.latency_ms,
+        jitter_ms=args.latency_ms / 5,
+        contact_lists=1,
+        list_contacts=args.contacts,
+        paging=args.paging or "page",
+        overcount=args.overcount,
+        rate_limit=args.rate_limit,
+        rate_limit_retry_after=not args.no_retry_after,
     )
     print(
         f"Starting the local Kore.ai Campaign API emulator: {args.contacts:,} contacts, "
@@ -426,11 +474,25 @@ async def _run_demo(args: argparse.Namespace) -> int:
             )
         finally:
             reporter.stop()
+        shortfall = client.stats.shortfall
+        requests = client.stats.requests - baseline_requests
+        reading_line = ""
+        exact = True
+        if args.paging:
+            # the reading matters to the endpoints that take page and skip: show it on a contact list
+            t1 = time.perf_counter()
+            list_stream = client.iter_contact_list(contact_list_id(0))
+            listed = [c.id async for c in list_stream]
+            exact = listed == [emu.list_contact(0, r)["_id"] for r in range(args.contacts)]
+            reading_line = (
+                f"  page/skip         server reading '{args.paging}' -> client reads it as "
+                f"'{list_stream.reading}': {len(listed):,} contacts in {time.perf_counter() - t1:.2f} s, "
+                + ("every one once, in order" if exact else "MISMATCH")
+            )
         pages = result.pages
         sequential = per_page * pages
         speedup = sequential / result.elapsed if result.elapsed > 0 else float("inf")
         duplicates = emu.stats.duplicate_pages()
-        requests = client.stats.requests - baseline_requests
     print(
         "\n".join(
             [
@@ -447,10 +509,21 @@ async def _run_demo(args: argparse.Namespace) -> int:
                 f"-> {sequential:.1f} s for this export",
                 f"  speed-up          {speedup:.1f}x with max_concurrency={args.concurrency}",
             ]
+            + ([reading_line] if reading_line else [])
+            + (
+                [f"  shortfall         totalResults counted {shortfall:,} rows the server never served (reported)"]
+                if shortfall
+                else []
+            )
+            + (
+                [f"  rate budget       {client.stats.throttled} 429s, {client.stats.holds} holds, pace {pace}"]
+                if (pace := _pace(client.stats)) and client.stats.throttled
+                else []
+            )
         ),
         flush=True,
     )
-    if result.rows != args.contacts or any(k[1] == cid for k in duplicates):
+    if result.rows != args.contacts or any(k[1] == cid for k in duplicates) or not exact:
         print("demo check failed: rows missing or pages fetched twice", file=err)
         return EXIT_DATA
     return EXIT_OK
@@ -654,6 +727,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output file (default: a new temp directory)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json-log", action="store_true", help="machine-readable progress lines on stderr")
+    g = p.add_argument_group("how the emulated server reads the docs (see docs/api-notes.md)")
+    g.add_argument(
+        "--paging",
+        choices=("page", "skip-wins", "skip", "additive", "none"),
+        help="the server's page/skip reading; also exports a contact list to show the client learning it",
+    )
+    g.add_argument("--overcount", type=int, default=0, help="totalResults counts N rows the server never serves")
+    g.add_argument("--rate-limit", help="rolling windows the server enforces, e.g. 20/2s,60/20s")
+    g.add_argument("--no-retry-after", action="store_true", help="rate-limit 429s carry no Retry-After")
     return parser
 
 

@@ -487,9 +487,10 @@ class Emulator:
             self.stats.pages_served[page_key] += 1
         return web.Response(body=encoded, content_type="application/json"), False
 
-    def _page_args(self, source: Any, default_limit: int) -> _PageArgs | str:
-        """Validate ``page``/``limit``/``skip`` and apply the configured reading; return the
-        offset, limit and what to echo, or an error message."""
+    def _page_args(self, source: Any, default_limit: int, *, takes_skip: bool = True) -> _PageArgs | str:
+        """Validate ``page``/``limit``/``skip`` and apply the configured reading (to the
+        endpoints documented with both; the status endpoint documents ``page`` only);
+        return the offset, limit and what to echo, or an error message."""
         if not isinstance(source, dict):
             return "request body must be a JSON object"
         max_limit = self.config.max_limit
@@ -508,7 +509,7 @@ class Emulator:
             return '"page" must be an integer greater than or equal to 1'
         if skip is not None and (not isinstance(skip, int) or isinstance(skip, bool) or skip < 0):
             return '"skip" must be an integer greater than or equal to 0'
-        mode = self.config.paging
+        mode = self.config.paging if takes_skip else "page"
         by_page = (page - 1) * limit
         if mode == "page":  # skip only when no page was sent
             offset = skip if skip is not None and "page" not in source else by_page
@@ -543,7 +544,7 @@ class Emulator:
             total = self.contact_count(cid)
             if req.query.get("view") != "contacts":
                 return {"status": "success", "data": {"campaignId": cid, "totalContacts": total}}, None
-            args = self._page_args(payload, 10)
+            args = self._page_args(payload, 10, takes_skip=False)
             if isinstance(args, str):
                 return self._error(400, args)
             offset, limit = args.offset, args.limit

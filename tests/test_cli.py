@@ -292,3 +292,34 @@ async def test_demo_finishes_and_prints_summary(tmp_path: Path) -> None:
     for word in ("rows written      3,000", "file", "elapsed", "records/s", "speed-up"):
         assert word in stdout
     assert len(out.read_bytes().splitlines()) == 3000
+
+
+async def test_budget_wait_is_shown_in_json_progress(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    """Hint-less 429s from two hidden windows: the export completes and says when it waits."""
+    async with emulator_factory(contacts=4_000, rate_limit="10/0.5s,30/3s", rate_limit_retry_after=False) as emu:
+        out = tmp_path / "contacts.jsonl"
+        rc, _, err = await run_cli(
+            "export", "campaign-contacts", campaign_id(0), "--out", str(out), "--json-log", env=cli_env(emu)
+        )
+        assert rc == 0, err
+        events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        waits = [e for e in events if e["event"] == "budget_wait"]
+        assert waits and all(e["next_try"] > e["time"] for e in waits)
+        assert len(out.read_bytes().splitlines()) == 4_000
+
+
+def test_progress_column_names_the_next_try() -> None:
+    from korecampaign_async.cli import _budget_column
+    from korecampaign_async.concurrency import AdaptiveConcurrency
+    from korecampaign_async.transport import ClientStats
+
+    clock = [100.0]
+    concurrency = AdaptiveConcurrency(4, clock=lambda: clock[0])
+    stats = ClientStats(_concurrency=concurrency)
+    column = _budget_column(stats)
+    assert column.render(None).plain == ""
+    concurrency.pause(30.0)
+    stats.budget_wait_until = 1_700_000_030.0
+    assert column.render(None).plain.startswith("waiting for the rate budget, next try ")
+    clock[0] += 31
+    assert column.render(None).plain == ""
