@@ -8,11 +8,14 @@ token as is. Neither ever shows a secret or a token in its ``repr``.
 
 from __future__ import annotations
 
+import logging
 import time
+import warnings
 from collections.abc import Callable
 from typing import Literal, Protocol, runtime_checkable
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 from .errors import ConfigurationError
 
@@ -20,6 +23,28 @@ __all__ = ["AuthProvider", "JWTAuth", "StaticTokenAuth", "resolve_auth"]
 
 Algorithm = Literal["HS256", "HS512"]
 ALGORITHMS: tuple[Algorithm, ...] = ("HS256", "HS512")
+#: HMAC keys shorter than the hash are weak (RFC 7518 3.2); PyJWT warns below these.
+_MIN_KEY_BYTES = {"HS256": 32, "HS512": 64}
+
+logger = logging.getLogger("korecampaign_async")
+_warned_short_secret = False
+
+
+def _check_secret_length(secret: str, algorithm: Algorithm) -> None:
+    """Say once, in our words, that a secret is shorter than its algorithm wants. Kore issues
+    client secrets of 44 characters, so a shorter one is usually a truncated copy."""
+    global _warned_short_secret
+    size = len(secret.encode())
+    minimum = _MIN_KEY_BYTES[algorithm]
+    if size < minimum and not _warned_short_secret:
+        _warned_short_secret = True
+        logger.warning(
+            "the client secret is %d bytes, shorter than the %d that %s wants: check that it was copied "
+            "whole (Kore's client secrets are 44 characters)",
+            size,
+            minimum,
+            algorithm,
+        )
 
 
 @runtime_checkable
@@ -72,6 +97,7 @@ class JWTAuth:
         self._clock = clock
         self._cached: str | None = None
         self._expires_at = 0.0
+        _check_secret_length(client_secret, algorithm)
 
     def token(self) -> str:
         """Return the cached token, minting a new one when it is missing or about to expire."""
@@ -79,11 +105,14 @@ class JWTAuth:
         if self._cached is None or now >= self._expires_at - self.refresh_margin:
             issued = int(now)
             self._expires_at = issued + self.ttl
-            self._cached = jwt.encode(
-                {"appId": self.client_id, "iat": issued, "exp": issued + self.ttl},
-                self._secret,
-                algorithm=self.algorithm,
-            )
+            with warnings.catch_warnings():
+                # said once, in our words, at construction (PyJWT's warning names its own file)
+                warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+                self._cached = jwt.encode(
+                    {"appId": self.client_id, "iat": issued, "exp": issued + self.ttl},
+                    self._secret,
+                    algorithm=self.algorithm,
+                )
         return self._cached
 
     def __repr__(self) -> str:

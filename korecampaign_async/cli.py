@@ -14,6 +14,8 @@ Exit codes (also in ``korecampaign --help``):
 7   bad data: the API answered something undocumented, or the result set
     changed mid-export (resume with --resume once it is stable)
 130 interrupted (Ctrl-C or SIGTERM); a checkpoint is kept for --resume
+141 standard output closed early (``... --out - | head``): requests were
+    cancelled; no checkpoint (exports to stdout keep none)
 ==  =====================================================================
 """
 
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -61,6 +64,7 @@ __all__ = ["EXIT_CODES", "main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_NETWORK, EXIT_DATA = range(8)
 EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 EXIT_CODES = {
     EXIT_OK: "success",
     EXIT_ERROR: "unexpected error",
@@ -71,6 +75,7 @@ EXIT_CODES = {
     EXIT_NETWORK: "network or server failure after every retry",
     EXIT_DATA: "bad data from the API, or the result set changed mid-export",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C / SIGTERM); resume with --resume",
+    EXIT_PIPE: "standard output closed early (e.g. piped into head); requests cancelled",
 }
 
 
@@ -135,7 +140,10 @@ def build_client(args: argparse.Namespace, environ: dict[str, str] | None = None
         "max_concurrency": args.concurrency,
         "page_size": args.page_size,
         "timeout": args.timeout,
-        "retry": RetryPolicy(max_attempts=args.max_retries + 1),
+        # `check` promises a bounded number of requests: no retries, no budget waits
+        "retry": RetryPolicy(max_attempts=1, max_budget_wait=0.0)
+        if args.command == "check"
+        else RetryPolicy(max_attempts=args.max_retries + 1),
         "on_change": getattr(args, "on_change", "raise"),
     }
     spec = env.get("KORE_RATE_LIMIT", "").strip()
@@ -221,8 +229,13 @@ class Reporter:
             print(json.dumps({"event": name, "time": round(time.time(), 3), **fields}), file=self.out, flush=True)
 
     def info(self, message: str) -> None:
-        """A human line, unless quiet or JSON."""
-        if not self.quiet and not self.json_log:
+        """A human line, unless quiet or JSON. While the bar is live the line goes through
+        its console, which prints it above the bar and redraws the bar below."""
+        if self.quiet or self.json_log:
+            return
+        if self._bar is not None and self._bar.live.is_started:
+            self._bar.console.print(message, highlight=False, markup=False)
+        else:
             print(message, file=self.out, flush=True)
 
     def start(self, label: str) -> None:
@@ -424,6 +437,41 @@ async def _run_campaign(args: argparse.Namespace, client: KoreCampaignClient) ->
     campaign = await client.get_campaign(args.id)
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(campaign), indent=2).decode() + "\n")
     return EXIT_OK
+
+
+async def _run_check(args: argparse.Namespace, client: KoreCampaignClient) -> int:
+    from .check import run_check
+
+    report = await run_check(client, campaign_id=args.campaign, contact_list_id=args.contact_list)
+    if args.json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(_render_check(report))
+    if report.error is not None:
+        return _exit_code(report.error)
+    return EXIT_OK if report.ok else EXIT_DATA
+
+
+def _render_check(report: Any) -> str:
+    """The check as a short aligned table (no secret is part of the report)."""
+    lines = [
+        f"korecampaign check  {report.host}  stream {report.stream_id}  account {report.account_id}",
+        f"  {'auth':<28} {report.auth}",
+    ]
+    for e in report.endpoints:
+        status = e.status if e.status is not None else "-"
+        ms = f"{e.milliseconds:,.0f} ms" if e.milliseconds is not None else ""
+        mark = "ok" if e.ok else "FAILED"
+        lines.append(f"  {e.name:<28} {mark:<6} {status!s:>3} {ms:>9}  {e.detail}")
+    lines.append(f"  {'page/skip reading':<28} {report.paging_reading or 'unknown'}: {report.paging_reading_detail}")
+    lines.append(f"  {'429s':<28} {report.retry_after}")
+    lines.append(f"  {'rate budget':<28} {report.budget}")
+    for spec, seconds in report.million_rows.items():
+        lines.append(f"  {'1,000,000 rows':<28} at least {_duration(seconds)} at {spec}")
+    lines.append(f"  {'requests spent':<28} {report.requests} (at most {report.max_requests})")
+    if report.error is not None:
+        lines.append(f"korecampaign: error: {report.error}")
+    return "\n".join(lines) + "\n"
 
 
 async def _run_demo(args: argparse.Namespace) -> int:
@@ -700,6 +748,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("id", metavar="CAMPAIGN_ID")
 
+    p = sub.add_parser(
+        "check",
+        parents=[conn],
+        formatter_class=raw,
+        help="check credentials and endpoints with at most six requests",
+        description="Mint the JWT, call each read endpoint once (list voice and SMS campaigns, one campaign, one "
+        "page of contacts when an id is given), and report round-trip times, the server's page/skip reading, "
+        "whether 429s carry Retry-After, and what the rate budget means for a 1,000,000-row export. Spends at "
+        "most six requests (retries off) and prints no secret.",
+        epilog="examples:\n  korecampaign check\n  korecampaign check --campaign cd-9e14b72-... --json",
+    )
+    p.add_argument("--campaign", metavar="CAMPAIGN_ID", help="also read this campaign and one page of its contacts")
+    p.add_argument("--contact-list", metavar="CONTACT_LIST_ID", help="also read one page of this contact list")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
     from .emulator import add_emulator_arguments
 
     p = sub.add_parser(
@@ -764,6 +827,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         try:
             if args.command == "campaign":
                 return await _run_campaign(args, client)
+            if args.command == "check":
+                return await _run_check(args, client)
             if args.what == "all-campaign-contacts":
                 return await _run_export_all(args, client, reporter)
             return await _run_export(args, client, reporter)
@@ -782,10 +847,52 @@ async def _main_async(args: argparse.Namespace) -> int:
     return await _dispatch(args)
 
 
+class _LogFormatter(logging.Formatter):
+    """The SDK's warnings on stderr, in the CLI's voice (or as JSON lines with --json-log)."""
+
+    def __init__(self, json_lines: bool) -> None:
+        super().__init__()
+        self.json_lines = json_lines
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.json_lines:
+            return json.dumps(
+                {
+                    "event": "log",
+                    "time": round(record.created, 3),
+                    "level": record.levelname.lower(),
+                    "message": record.getMessage(),
+                }
+            )
+        return f"korecampaign: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    log = logging.getLogger("korecampaign_async")
+    if any(getattr(h, "_korecampaign_cli", False) for h in log.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler._korecampaign_cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(_LogFormatter(bool(getattr(args, "json_log", False))))
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING)
+    log.propagate = False
+
+
+def _stdout_closed() -> int:
+    """Standard output's reader went away: point stdout at /dev/null so the interpreter's
+    final flush cannot fail again (the recipe in the ``signal`` module's documentation)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``korecampaign``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _configure_logging(args)
     if args.command == "emulator":
         try:
             return _run_emulator(args)
@@ -795,7 +902,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"korecampaign: error: {exc}", file=sys.stderr)
             return _exit_code(exc)
     try:
-        return asyncio.run(_main_async(args))
+        code = asyncio.run(_main_async(args))
+        sys.stdout.flush()  # a reader that left after the last write shows here
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("korecampaign: interrupted; the checkpoint is kept: run the same command with --resume", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -215,6 +215,7 @@ class _ByteSink:
         self._stdout = path == "-"
         if self._stdout:
             self._fh: IO[bytes] = sys.stdout.buffer
+            self._start()  # standard output gets the same header as a file
             return
         self.part = path + ".part"
         Path(self.part).parent.mkdir(parents=True, exist_ok=True)
@@ -511,27 +512,29 @@ async def export_stream(
     last_save = 0.0
     completed = False
     try:
-        async for page in stream.pages():
-            sink.write(page.results)
-            rows += len(page.results)
-            pages += 1
-            now = time.perf_counter()
-            if checkpoint is not None and now - last_save >= checkpoint_every:
-                checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, sink.state()
-                checkpoint.save()
-                last_save = now
-            if on_progress is not None:
-                on_progress(
-                    Progress(
-                        rows,
-                        stream.total_results,
-                        stream.next_page - 1,
-                        stream.total_pages,
-                        now - start,
-                        base_rows,
-                        stream.start_page,
+        # `async with`: a failure (a closed pipe, a full disk) stops the stream's requests at once
+        async with stream:
+            async for page in stream.pages():
+                sink.write(page.results)
+                rows += len(page.results)
+                pages += 1
+                now = time.perf_counter()
+                if checkpoint is not None and now - last_save >= checkpoint_every:
+                    checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, sink.state()
+                    checkpoint.save()
+                    last_save = now
+                if on_progress is not None:
+                    on_progress(
+                        Progress(
+                            rows,
+                            stream.total_results,
+                            stream.next_page - 1,
+                            stream.total_pages,
+                            now - start,
+                            base_rows,
+                            stream.start_page,
+                        )
                     )
-                )
         sink.finish()
         completed = True
     finally:

@@ -323,3 +323,146 @@ def test_progress_column_names_the_next_try() -> None:
     assert column.render(None).plain.startswith("waiting for the rate budget, next try ")
     clock[0] += 31
     assert column.render(None).plain == ""
+
+
+# -- a good Unix citizen ----------------------------------------------------------------------
+
+
+async def test_csv_on_stdout_has_the_same_header_as_a_file(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    async with emulator_factory(contacts=250) as emu:
+        args = ("export", "campaign-contacts", campaign_id(0), "--format", "csv", "--quiet")
+        rc, out, err = await run_cli(*args, "--out", "-", env=cli_env(emu))
+        assert rc == 0, err
+        rc, _, err = await run_cli(*args, "--out", str(tmp_path / "c.csv"), env=cli_env(emu))
+        assert rc == 0, err
+        assert out.splitlines() == (tmp_path / "c.csv").read_text().splitlines()
+        assert out.splitlines()[0].startswith("phoneNumber,uniqueId,")
+        assert len(out.splitlines()) == 251
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+async def test_a_closed_pipe_ends_quietly_with_141(emulator_factory: EmulatorFactory, fmt: str) -> None:
+    """`korecampaign export ... --out - | head -3`: a real pipe closed after three lines."""
+    async with emulator_factory(contacts=200_000, latency_ms=2) as emu:
+        proc = await asyncio.create_subprocess_exec(
+            *CLI,
+            "export",
+            "campaign-contacts",
+            campaign_id(0),
+            "--out",
+            "-",
+            "--format",
+            fmt,
+            env=cli_env(emu),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        lines = [await proc.stdout.readline() for _ in range(3)]
+        assert all(lines)
+        proc.stdout.feed_eof()
+        transport = proc._transport  # type: ignore[attr-defined]
+        transport.get_pipe_transport(1).close()  # the reader goes away, as head does
+        err = (await asyncio.wait_for(proc.stderr.read(), 30)).decode()
+        rc = await asyncio.wait_for(proc.wait(), 30)
+        await asyncio.sleep(0.2)
+        spent = emu.stats.requests
+        await asyncio.sleep(0.3)
+        assert emu.stats.requests == spent < 2_000  # nothing keeps fetching after the exit
+    assert rc == 141, err
+    for noise in ("Traceback", "BrokenPipeError", "Unclosed", "Exception ignored"):
+        assert noise not in err
+
+
+async def test_plan_line_is_printed_whole_above_the_progress_bar(emulator_factory: EmulatorFactory) -> None:
+    """On a terminal (a pseudo-terminal here) the plan line is one line, not torn by the bar."""
+    import pty
+    import re
+
+    async with emulator_factory(contacts=20_000, latency_ms=1) as emu:
+        main_fd, sub_fd = pty.openpty()
+        env = cli_env(emu, COLUMNS="160", TERM="xterm")
+        proc = await asyncio.create_subprocess_exec(
+            *CLI,
+            "export",
+            "campaign-contacts",
+            campaign_id(0),
+            "--out",
+            os.devnull,
+            "--format",
+            "jsonl",
+            env=env,
+            stdin=sub_fd,
+            stdout=sub_fd,
+            stderr=sub_fd,
+        )
+        os.close(sub_fd)
+        chunks = []
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                data = await loop.run_in_executor(None, os.read, main_fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        rc = await proc.wait()
+        os.close(main_fd)
+    screen = b"".join(chunks).decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    lines = [line.strip() for line in re.split(r"[\r\n]+", text) if line.strip()]
+    assert rc == 0, text
+    plan = [line for line in lines if "plan:" in line]
+    assert plan and all(line.startswith("plan: 20,000 rows in 200 pages") for line in plan), plan
+    assert "requests" in plan[0]
+
+
+async def test_a_short_secret_is_said_once_in_our_words(emulator_factory: EmulatorFactory) -> None:
+    async with emulator_factory(contacts=150, client_secret="short-secret") as emu:
+        rc, _, err = await run_cli(
+            "export", "campaign-contacts", campaign_id(0), "--out", "-", "--quiet", env=cli_env(emu)
+        )
+    assert rc == 0, err
+    assert err.count("client secret is 12 bytes") == 1
+    assert "InsecureKeyLengthWarning" not in err and "site-packages" not in err and "short-secret" not in err
+
+
+# -- korecampaign check --------------------------------------------------------------------------
+
+
+async def test_check_reports_each_endpoint_within_six_requests(emulator_factory: EmulatorFactory) -> None:
+    async with emulator_factory(paging="additive") as emu:
+        rc, out, err = await run_cli(
+            "check", "--campaign", campaign_id(0), "--contact-list", contact_list_id(0), env=cli_env(emu)
+        )
+        assert rc == 0, err
+        assert emu.stats.requests <= 6
+        assert f"requests spent               {emu.stats.requests} (at most 6)" in out
+        for name in ("list voice campaigns", "list sms campaigns", "get campaign", "campaign contacts", "contact list"):
+            assert name in out
+        assert "page/skip reading            skip:" in out
+        assert "1,000,000 rows" in out
+        secret = emu.config.client_secret
+        assert secret not in out and secret not in err
+        rc, out, _ = await run_cli("check", "--json", "--rate-limit", "600/60s", env=cli_env(emu))
+        doc = json.loads(out)
+        assert rc == 0 and doc["ok"] and doc["budget"] == "600/60s" and doc["requests"] <= 6
+        assert doc["paging_reading"] == "skip" and next(iter(doc["million_rows"].values())) > 900
+
+
+async def test_check_says_when_auth_is_refused(emulator_factory: EmulatorFactory) -> None:
+    async with emulator_factory() as emu:
+        env = cli_env(emu, KORE_CLIENT_SECRET="a-wrong-secret-that-is-long-enough-for-hs256-keys")
+        rc, out, _ = await run_cli("check", env=env)
+        assert rc == 4
+        assert "refused: HTTP 401" in out and emu.stats.requests == 1
+        assert "requests spent               1" in out
+
+
+async def test_check_sees_429s_without_retry_after(emulator_factory: EmulatorFactory) -> None:
+    async with emulator_factory(rate_limit="2/60s", rate_limit_retry_after=False) as emu:
+        rc, out, _ = await run_cli("check", env=cli_env(emu))
+        assert rc == 6
+        assert "429s come without Retry-After" in out
+        assert emu.stats.requests <= 6
