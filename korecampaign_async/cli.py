@@ -60,7 +60,7 @@ from .streaming import RecordStream
 from .transport import ClientStats, RetryPolicy
 from .validation import MAX_PAGE_SIZE
 
-__all__ = ["EXIT_CODES", "main"]
+__all__ = ["EXIT_CODES", "help_pages", "main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_NETWORK, EXIT_DATA = range(8)
 EXIT_INTERRUPTED = 130
@@ -800,6 +800,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--rate-limit", help="rolling windows the server enforces, e.g. 20/2s,60/20s")
     g.add_argument("--no-retry-after", action="store_true", help="rate-limit 429s carry no Retry-After")
     return parser
+
+
+def help_pages(prog: str = "korecampaign") -> list[tuple[str, str]]:
+    """``(command, help text)`` for the top level and every subcommand, exactly as
+    ``korecampaign [COMMAND ...] --help`` prints them (the docs' CLI reference is generated
+    from this, so it cannot drift from the parser)."""
+    pages: list[tuple[str, str]] = []
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        pages.append((" ".join([prog, *words]), parser.format_help()))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, [*words, name])
+
+    walk(build_parser(), [])
+    return pages
 
 
 def _exit_code(exc: BaseException) -> int:

@@ -134,10 +134,16 @@ class RecordStream(Generic[T]):
             its ``materialize`` decodes them, so pages wait in the buffer as compact JSON
             and their records are decoded just before they are used; an error it raises
             stops the stream at that page.
-        limit, start_page, on_change, strict: the :class:`~korecampaign_async.pagination.PaginationPlan`.
-        reading: the endpoint's :class:`ReadingCell` when it takes ``skip`` beside ``page``.
+        limit: the page size requested (see :class:`~korecampaign_async.pagination.PaginationPlan`).
+        start_page: the first page to fetch (``> 1`` when resuming).
         prefetch: at most this many pages fetched or buffered ahead of the consumer.
         max_running: worker coroutines fetching pages (the client's concurrency).
+        on_change: ``"raise"`` or ``"extend"`` when the totals change mid-export.
+        strict: exact paging checks instead of following the rows and reporting the counts.
+        reading: the endpoint's :class:`ReadingCell` when it takes ``skip`` beside ``page``.
+        path: the endpoint's path, for logs and hooks.
+        stats: the client's counters.
+        hooks: the client's instrumentation callbacks.
         concurrency: the client's limiter; enables spare workers for retrying requests.
     """
 
