@@ -16,14 +16,19 @@ from .errors import (
     PaginationDriftError,
     RateLimitError,
     RateLimiterUnavailableError,
+    SchemaVersionError,
     ServerError,
+    StoreError,
+    StoreLockedError,
     TransportError,
     ValidationError,
 )
 from .models import Campaign, CampaignContact, CampaignFilters, Contact, Page
 from .ratelimit import RateLimit, RateLimiter
 from .redis_ratelimit import RedisRateLimit  # imports redis-py only when used
+from .stores import Store, open_store
 from .streaming import RecordStream
+from .sync import FINAL_STATUSES, SyncReport, sync
 from .transport import ClientStats, Hooks, PageEvent, RequestEvent, ResponseEvent, RetryEvent, RetryPolicy
 
 __version__ = "0.1.0"
@@ -37,6 +42,7 @@ __all__ = [
     "CampaignFilters",
     "ClientStats",
     "ConfigurationError",
+    "FINAL_STATUSES",
     "Contact",
     "DecodeError",
     "Hooks",
@@ -59,9 +65,16 @@ __all__ = [
     "ResponseEvent",
     "RetryEvent",
     "RetryPolicy",
+    "SchemaVersionError",
     "ServerError",
     "StaticTokenAuth",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
+    "SyncReport",
     "TransportError",
     "ValidationError",
     "__version__",
+    "open_store",
+    "sync",
 ]

@@ -13,6 +13,7 @@ Exit codes (also in ``korecampaign --help``):
 6   network or server failure after every retry (timeouts, 429, 5xx)
 7   bad data: the API answered something undocumented, or the result set
     changed mid-export (resume with --resume once it is stable)
+8   another sync of the same bot holds the database (after --lock-timeout)
 130 interrupted (Ctrl-C or SIGTERM); a checkpoint is kept for --resume
 141 standard output closed early (``... --out - | head``): requests were
     cancelled; no checkpoint (exports to stdout keep none)
@@ -50,6 +51,8 @@ from .errors import (
     RateLimitError,
     RateLimiterUnavailableError,
     ServerError,
+    StoreError,
+    StoreLockedError,
     TransportError,
     ValidationError,
 )
@@ -57,12 +60,13 @@ from .export import ExportResult, Format, Progress, export_many, export_to_file,
 from .models import Campaign, CampaignContact, Contact
 from .ratelimit import RateLimit, parse_windows
 from .streaming import RecordStream
-from .transport import ClientStats, RetryPolicy
+from .transport import ClientStats, PageEvent, RetryPolicy
 from .validation import MAX_PAGE_SIZE
 
 __all__ = ["EXIT_CODES", "help_pages", "main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_NETWORK, EXIT_DATA = range(8)
+EXIT_LOCKED = 8
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 EXIT_CODES = {
@@ -74,6 +78,7 @@ EXIT_CODES = {
     EXIT_NOT_FOUND: "not found (404)",
     EXIT_NETWORK: "network or server failure after every retry",
     EXIT_DATA: "bad data from the API, or the result set changed mid-export",
+    EXIT_LOCKED: "another sync of the same bot holds the database (after --lock-timeout)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C / SIGTERM); resume with --resume",
     EXIT_PIPE: "standard output closed early (e.g. piped into head); requests cancelled",
 }
@@ -288,6 +293,17 @@ class Reporter:
                 elapsed=round(p.elapsed, 3),
             )
 
+    def tick(self, rows: int, elapsed: float) -> None:
+        """Rows so far, for work without a known total (sync)."""
+        rate = rows / elapsed if elapsed > 0 else 0.0
+        if self._bar is not None and self._task is not None:
+            retries = sum(self.client.stats.retries.values())
+            self._bar.update(self._task, completed=rows, rate=f"{rate:,.0f}", retries=retries)
+        now = time.monotonic()
+        if self.json_log and now - self._last_json >= 1.0:
+            self._last_json = now
+            self.event("progress", rows=rows, rows_per_s=round(rate, 1), requests=self.client.stats.requests)
+
     def stop(self) -> None:
         """End the progress display."""
         if self._bar is not None:
@@ -439,6 +455,60 @@ async def _run_campaign(args: argparse.Namespace, client: KoreCampaignClient) ->
     return EXIT_OK
 
 
+def _db_url(args: argparse.Namespace) -> str:
+    env = resolve_env(args)
+    return args.db or env.get("KORE_DB_URL") or "sqlite:///korecampaign.db"
+
+
+async def _run_sync(args: argparse.Namespace, client: KoreCampaignClient, reporter: Reporter, store: Any) -> int:
+    from .sync import sync
+
+    types = tuple(_split(args.type) or ("voice", "sms"))
+    rows = 0
+    started = time.monotonic()
+
+    def on_page(event: PageEvent) -> None:
+        nonlocal rows
+        rows += event.records
+        reporter.tick(rows, time.monotonic() - started)
+
+    client.transport.hooks.on_page = on_page
+    reporter.start(f"sync {client.stream_id}")
+    try:
+        report = await sync(
+            client,
+            store,
+            types=types,  # type: ignore[arg-type]
+            statuses=_split(args.status),
+            since=args.since,
+            contact_lists=_split(args.contact_list) or (),
+            full=args.full,
+            lock_timeout=args.lock_timeout,
+        )
+    finally:
+        reporter.stop()
+    reporter.info(_sync_summary(report))
+    reporter.event("done", report=report.as_dict(), stats=client.stats.as_dict())
+    return EXIT_OK
+
+
+def _sync_summary(r: Any) -> str:
+    lines = [
+        f"synced {r.stream_id} into {r.database} (run {r.run_id}, {r.seconds:.2f}s)",
+        f"  campaigns       seen {r.campaigns_seen:,} · changed {r.campaigns_changed:,} · "
+        f"skipped {r.campaigns_skipped:,} (final, already complete)",
+        f"  contacts        inserted {r.contacts_inserted:,} · updated {r.contacts_updated:,} · "
+        f"unchanged {r.contacts_unchanged:,} · gone {r.contacts_gone:,}",
+    ]
+    if r.list_contacts_inserted or r.list_contacts_updated or r.list_contacts_unchanged or r.list_contacts_gone:
+        lines.append(
+            f"  list contacts   inserted {r.list_contacts_inserted:,} · updated {r.list_contacts_updated:,} · "
+            f"unchanged {r.list_contacts_unchanged:,} · gone {r.list_contacts_gone:,}"
+        )
+    lines.append(f"  requests        {r.requests:,} spent · {r.requests_saved:,} saved · {r.throttled:,} 429s")
+    return "\n".join(lines)
+
+
 async def _run_check(args: argparse.Namespace, client: KoreCampaignClient) -> int:
     from .check import run_check
 
@@ -474,8 +544,42 @@ def _render_check(report: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+async def _run_demo_sync(args: argparse.Namespace) -> int:
+    """``korecampaign demo --db URL``: three syncs against the embedded emulator."""
+    from .emulator import EmulatorConfig, contact_list_id, run_emulator
+    from .stores import open_store
+    from .sync import sync
+
+    config = EmulatorConfig(
+        campaigns=8, contacts=max(1, args.contacts // 4), latency_ms=args.latency_ms / 10, list_contacts=1_000
+    )
+    print(f"Syncing the embedded emulator into {args.db} three times (the data moves between runs)...", flush=True)
+    store = open_store(args.db)
+    await store.open()
+    try:
+        async with (
+            run_emulator(config) as emu,
+            KoreCampaignClient(**emu.client_kwargs(max_concurrency=args.concurrency)) as client,
+        ):
+            for title, advance in (
+                ("first sync: everything is new", False),
+                ("after outcomes filled in and campaigns completed", True),
+                ("nothing changed since: final campaigns are not read again", False),
+            ):
+                if advance:
+                    emu.advance()
+                report = await sync(client, store, contact_lists=[contact_list_id(0)])
+                print(f"\n{title}\n{_sync_summary(report)}", flush=True)
+    finally:
+        await store.close()
+    return EXIT_OK
+
+
 async def _run_demo(args: argparse.Namespace) -> int:
     from .emulator import EmulatorConfig, campaign_id, contact_list_id, run_emulator
+
+    if args.db:
+        return await _run_demo_sync(args)
 
     err = sys.stderr
     config = EmulatorConfig(
@@ -749,6 +853,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", metavar="CAMPAIGN_ID")
 
     p = sub.add_parser(
+        "sync",
+        parents=[conn],
+        formatter_class=raw,
+        help="keep a database current with campaigns and contact outcomes",
+        description="Sync campaigns, the contact outcomes of voice campaigns and contact lists into a database: "
+        "rows that did not change are not rewritten, changes are kept as history, rows that disappear get gone_at, "
+        "and campaigns that are final and already complete are not read again (--full reads everything). Each page "
+        "is committed with the run's progress, so a killed sync and a re-run leave the tables as a clean run does.",
+        epilog="examples:\n  korecampaign sync\n  korecampaign sync --db sqlite:///outcomes.db --type voice "
+        "--since 2026-01-01 --contact-list cl-68b802a-...",
+    )
+    p.add_argument("--db", help="database URL (default sqlite:///korecampaign.db) [KORE_DB_URL]")
+    p.add_argument(
+        "--type", action="append", metavar="TYPE", help="voice, sms (repeat or comma-separate; default both)"
+    )
+    p.add_argument(
+        "--status",
+        action="append",
+        metavar="STATUS",
+        help="only campaigns with these statuses (repeat or comma-separate)",
+    )
+    p.add_argument("--since", help="only campaigns created at or after, ISO-8601 (startDate)")
+    p.add_argument("--contact-list", action="append", metavar="ID", help="also sync this contact list (repeatable)")
+    p.add_argument("--full", action="store_true", help="read every campaign's contacts, final or not")
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for another sync of the same bot (default 60)",
+    )
+
+    p = sub.add_parser(
         "check",
         parents=[conn],
         formatter_class=raw,
@@ -788,6 +924,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=_positive_int, default=16, help="requests in flight (default 16)")
     p.add_argument("--baseline-pages", type=_positive_int, default=10, help="pages fetched one by one for the baseline")
     p.add_argument("--out", help="output file (default: a new temp directory)")
+    p.add_argument(
+        "--db",
+        help="show `korecampaign sync` instead: sync into this database (e.g. sqlite:///demo.db), move the data "
+        "forward, and sync again",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json-log", action="store_true", help="machine-readable progress lines on stderr")
     g = p.add_argument_group("how the emulated server reads the docs (see docs/api-notes.md)")
@@ -820,6 +961,10 @@ def help_pages(prog: str = "korecampaign") -> list[tuple[str, str]]:
 
 
 def _exit_code(exc: BaseException) -> int:
+    if isinstance(exc, StoreLockedError):
+        return EXIT_LOCKED
+    if isinstance(exc, StoreError):
+        return EXIT_CONFIG
     if isinstance(exc, (InvalidParameterError, ValidationError)):
         return EXIT_USAGE if isinstance(exc, InvalidParameterError) else EXIT_DATA
     if isinstance(exc, (ConfigurationError, RateLimiterUnavailableError)):
@@ -838,6 +983,20 @@ def _exit_code(exc: BaseException) -> int:
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return await _run_demo(args)
+    store: Any = None
+    if args.command == "sync":
+        from .stores import open_store
+
+        store = open_store(_db_url(args))
+        await store.open()  # an unusable database fails here, before any API request
+    try:
+        return await _dispatch_with(args, store)
+    finally:
+        if store is not None:
+            await store.close()
+
+
+async def _dispatch_with(args: argparse.Namespace, store: Any) -> int:
     client = build_client(args)
     async with client:
         reporter = Reporter(quiet=args.quiet, json_log=args.json_log, client=client)
@@ -846,6 +1005,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
                 return await _run_campaign(args, client)
             if args.command == "check":
                 return await _run_check(args, client)
+            if args.command == "sync":
+                return await _run_sync(args, client, reporter, store)
             if args.what == "all-campaign-contacts":
                 return await _run_export_all(args, client, reporter)
             return await _run_export(args, client, reporter)

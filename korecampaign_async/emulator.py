@@ -121,6 +121,7 @@ class EmulatorConfig:
     echo: EchoMode = "effective"
     overcount: int = 0
     rate_limit_retry_after: bool = True
+    generation: int = 0
 
     @property
     def effective_iid(self) -> str:
@@ -181,6 +182,7 @@ class Emulator:
         self._windows: dict[str, SlidingWindowLog] = {}
         self._rate_windows = parse_windows(self.config.rate_limit) if self.config.rate_limit else None
         self._campaign_cache: dict[int, dict[str, Any]] = {}
+        self.generation = self.config.generation
         self._page_cache: dict[tuple[str, int, int, int], bytes] = {}
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -190,6 +192,7 @@ class Emulator:
         self.app.router.add_get(prefix + "/contactList/{list_id}/getAllContacts", self._list_contacts)
         self.app.router.add_post(prefix + "/{campaign_id}/status", self._campaign_status)
         self.app.router.add_get(prefix + "/{campaign_id}", self._get_campaign)
+        self.app.router.add_post("/_emulator/advance", self._advance)
 
     # -- control ------------------------------------------------------------------------
     def inject(self, *faults: FaultKind, endpoint: str | None = None) -> None:
@@ -244,18 +247,24 @@ class Emulator:
             self._runner = None
 
     # -- data -----------------------------------------------------------------------------
+    def _status_of(self, index: int) -> str:
+        status = STATUSES[index % len(STATUSES)]
+        if self.generation and status not in ("Completed", "Stopped") and (index // 2) % 4 < self.generation:
+            return "Completed"
+        return status
+
     def campaign(self, index: int) -> dict[str, Any]:
         """The JSON document of campaign ``index`` (voice when even, SMS when odd)."""
         cached = self._campaign_cache.get(index)
         if cached is not None:
             return cached
         created = EPOCH + timedelta(minutes=37 * index, milliseconds=index * 7)
-        updated = created + timedelta(minutes=5, milliseconds=311)
+        updated = created + timedelta(minutes=5 + self.generation, milliseconds=311)
         voice = index % 2 == 0
         doc: dict[str, Any] = {
             "name": f"{'Voice' if voice else 'SMS'} Campaign {index}",
             "description": f"Synthetic campaign number {index}",
-            "status": STATUSES[index % len(STATUSES)],
+            "status": self._status_of(index),
             "priority": str(index % 5 + 1),
             "dncLists": {"id": "cl-emu-dnc", "name": "DNC list"} if voice else {"name": "DNC list"},
             "isFiltersEnabled": False,
@@ -316,19 +325,39 @@ class Emulator:
         return self.config.contact_counts.get(cid, self.config.contacts)
 
     @staticmethod
-    def status_row(ci: int, r: int) -> dict[str, Any]:
-        """Contact-status row ``r`` of campaign index ``ci`` (deterministic)."""
+    def status_row(ci: int, r: int, generation: int = 0) -> dict[str, Any]:
+        """Contact-status row ``r`` of campaign index ``ci`` at ``generation`` (deterministic).
+
+        Each generation moves a fifth more of the rows forward (rows with ``r % 10 < 2 *
+        generation``): one more attempt and a ``completed`` outcome."""
         n = (ci * 1_000_003 + r * 7919) % 10**10
-        return {
+        attempts = r % 3 + 1
+        row: dict[str, Any] = {
             "phoneNumber": f"91{n:010d}",
             "uniqueId": f"u-{ci}-{r}",
             "dialerOutcome": OUTCOMES[r % len(OUTCOMES)],
-            "numberOfAttemptsSoFar": r % 3 + 1,
+            "numberOfAttemptsSoFar": attempts,
             "botSessionId": f"{(ci << 32) ^ r:024x}",
             "agentDispositionCodes": list(DISPOSITIONS[r % len(DISPOSITIONS)]),
             "botOutboundStatus": BOT_STATUSES[r % len(BOT_STATUSES)],
             "botOutboundStatusDetail": "user_hangup" if r % 2 else "Client side",
         }
+        moved = min(generation, 5)
+        if r % 10 < 2 * moved:
+            row["numberOfAttemptsSoFar"] = attempts + generation
+            row["dialerOutcome"] = "completed"
+        return row
+
+    def advance(self, steps: int = 1) -> int:
+        """Move the data forward between syncs, as a live account would: contact outcomes
+        fill in and attempts count up (a fifth more rows per step), and campaigns that can
+        still change reach ``Completed`` (a quarter more per step). Rows are removed with
+        :meth:`set_contact_count`. Returns the new generation. Also ``POST
+        /_emulator/advance?steps=N`` on a running emulator, or ``--generation N`` at start."""
+        self.generation += steps
+        self._campaign_cache.clear()
+        self._page_cache.clear()
+        return self.generation
 
     @staticmethod
     def list_contact(li: int, r: int) -> dict[str, Any]:
@@ -537,6 +566,14 @@ class Emulator:
         return {"totalPages": math.ceil(total / limit), "totalResults": total + self.config.overcount}
 
     # -- endpoints --------------------------------------------------------------------------
+    async def _advance(self, request: web.Request) -> web.StreamResponse:
+        """Admin call (emulator only, no auth): ``POST /_emulator/advance?steps=N``."""
+        try:
+            steps = int(request.query.get("steps", "1"))
+        except ValueError:
+            return self._error(400, '"steps" must be an integer')
+        return web.json_response({"generation": self.advance(steps)})
+
     async def _campaign_status(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
             cid = req.match_info["campaign_id"]
@@ -555,7 +592,8 @@ class Emulator:
             key = (cid, offset, limit, total)
             body = self._page_cache.get(key)
             if body is None:
-                rows = [self.status_row(index, r) for r in range(offset, min(offset + limit, total))]
+                generation = self.generation
+                rows = [self.status_row(index, r, generation) for r in range(offset, min(offset + limit, total))]
                 data: dict[str, Any] = {"results": rows}
                 if args.echo_page is not None:
                     data["page"] = args.echo_page
@@ -765,6 +803,13 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="totalResults counts N rows more than are served (totalPages follows the served rows)",
     )
+    parser.add_argument(
+        "--generation",
+        type=int,
+        default=0,
+        help="start with the data moved forward N steps (outcomes filled in, campaigns completed); "
+        "POST /_emulator/advance?steps=N moves it further while serving",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
     parser.add_argument("--page-cache", type=int, default=2048, help="encoded pages kept in memory (0 = none)")
 
@@ -792,6 +837,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         paging=args.paging,
         echo=args.echo,
         overcount=args.overcount,
+        generation=args.generation,
         seed=args.seed,
         page_cache=args.page_cache,
     )

@@ -9,6 +9,9 @@ caller can catch everything with one ``except``. The tree::
     ├── TransportError              the network failed and retries are exhausted
     ├── PaginationDriftError        the result set changed under a running export
     ├── RateLimiterUnavailableError the shared (Redis) budget cannot be reached
+    ├── StoreError                  the sync database is unreachable, refused or unusable (before any API request)
+    │   ├── StoreLockedError        another sync of the same bot holds the database
+    │   └── SchemaVersionError      the database schema is newer than this version understands
     └── KoreAPIError                the server answered, and the answer is an error
         ├── ValidationError         400
         ├── AuthenticationError     401 / 403
@@ -36,7 +39,10 @@ __all__ = [
     "PaginationDriftError",
     "RateLimitError",
     "RateLimiterUnavailableError",
+    "SchemaVersionError",
     "ServerError",
+    "StoreError",
+    "StoreLockedError",
     "TransportError",
     "ValidationError",
     "error_for_status",
@@ -100,6 +106,21 @@ class PaginationDriftError(KoreCampaignError):
 
 class RateLimiterUnavailableError(KoreCampaignError):
     """The shared rate-limit store (Redis) is unreachable and no fallback is allowed."""
+
+
+class StoreError(KoreCampaignError):
+    """The sync database cannot be used: unreachable, refused, or not a database. Raised
+    before any API request; messages never carry a password (URLs are masked)."""
+
+
+class StoreLockedError(StoreError):
+    """Another sync of the same bot holds the database and did not finish within the lock
+    timeout."""
+
+
+class SchemaVersionError(StoreError):
+    """The database was created by a newer version of korecampaign-async (its
+    ``schema_version`` is higher than this version understands)."""
 
 
 class KoreAPIError(KoreCampaignError):

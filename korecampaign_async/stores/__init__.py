@@ -1,0 +1,182 @@
+"""Destinations of ``korecampaign sync``: one small protocol, one module per database.
+
+A :class:`Store` keeps campaigns, their contacts' outcomes (with a history of changes),
+contact-list contacts and a log of sync runs (the schema is in
+:mod:`korecampaign_async.stores.schema`). :func:`korecampaign_async.sync.sync` decides
+*what* to write; a store only knows *how*: each method is one transaction, so a crash at
+any moment leaves the database as it was before the method, or after it.
+
+A new destination (DuckDB, a warehouse) is one new module implementing :class:`Store`
+and one line in :func:`open_store`. The contract each method keeps:
+
+* ``open()`` connects, creates the schema on first use, and raises
+  :class:`~korecampaign_async.errors.StoreError` (unreachable, refused) or
+  :class:`~korecampaign_async.errors.SchemaVersionError` (newer schema) before the sync
+  sends any request. ``close()`` releases everything.
+* ``lock(stream_id, timeout)`` is held for a whole sync: two syncs of one bot never
+  interleave, syncs of different bots may run together. It raises
+  :class:`~korecampaign_async.errors.StoreLockedError` after ``timeout`` seconds.
+* ``write_*`` methods upsert one page of records *and* the run's progress in one
+  transaction, comparing with what is stored: unchanged rows are not written, changed
+  campaign-contact rows also get one ``contact_status_changes`` row. They return the
+  :class:`WriteCounts`.
+* ``finish_*`` methods close a complete pass over one campaign or list: rows the pass did
+  not see get ``gone_at`` (never deleted), and the campaign's sync state records whether
+  its contacts are complete (what lets the next sync skip a final campaign).
+
+Files are destinations too, through :mod:`korecampaign_async.export`'s ``Sink``: they
+rewrite whole outputs and need none of this, so the two protocols stay apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import StoreError
+from ..models import Campaign, CampaignContact, Contact
+
+__all__ = [
+    "CampaignSyncState",
+    "RunCounts",
+    "Store",
+    "WriteCounts",
+    "mask_url",
+    "open_store",
+]
+
+
+@dataclass
+class WriteCounts:
+    """What one write did."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: WriteCounts) -> WriteCounts:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+@dataclass
+class RunCounts:
+    """The progress of one sync run, committed with every page (the ``sync_runs`` row)."""
+
+    campaigns_seen: int = 0
+    campaigns_changed: int = 0
+    campaigns_skipped: int = 0
+    contacts_inserted: int = 0
+    contacts_updated: int = 0
+    contacts_unchanged: int = 0
+    contacts_gone: int = 0
+    list_contacts_inserted: int = 0
+    list_contacts_updated: int = 0
+    list_contacts_unchanged: int = 0
+    list_contacts_gone: int = 0
+    requests: int = 0
+    requests_saved: int = 0
+    throttled: int = 0
+
+
+@dataclass(frozen=True)
+class CampaignSyncState:
+    """What the last complete pass over a campaign's contacts found."""
+
+    campaign_id: str
+    status: str | None
+    complete: bool
+    rows: int
+    synced_at: datetime | None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A sync destination; see the module docstring for the contract."""
+
+    #: the database URL with any password masked
+    url: str
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def lock(self, stream_id: str, timeout: float) -> AbstractAsyncContextManager[None]: ...
+
+    async def begin_run(self, stream_id: str, started_at: datetime) -> int: ...
+
+    async def finish_run(
+        self, run_id: int, counts: RunCounts, status: str, finished_at: datetime, error: str | None
+    ) -> None: ...
+
+    async def sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]: ...
+
+    async def write_campaigns(
+        self, stream_id: str, run_id: int, campaigns: Sequence[tuple[str, Campaign]], at: datetime, counts: RunCounts
+    ) -> WriteCounts: ...
+
+    async def write_campaign_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        rows: Sequence[tuple[int, CampaignContact]],
+        at: datetime,
+        counts: RunCounts,
+    ) -> WriteCounts: ...
+
+    async def finish_campaign_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        seen: set[tuple[str, int]],
+        status: str | None,
+        at: datetime,
+        counts: RunCounts,
+    ) -> int: ...
+
+    async def write_list_contacts(
+        self, stream_id: str, run_id: int, list_id: str, rows: Sequence[Contact], at: datetime, counts: RunCounts
+    ) -> WriteCounts: ...
+
+    async def finish_list_contacts(
+        self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
+    ) -> int: ...
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for logs, errors and ``sync_runs``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable database URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def open_store(url: str) -> Store:
+    """The store for a database URL: ``sqlite:///path.db`` (the default destination, zero
+    setup) or ``postgresql://user:password@host/db``. Raises :class:`StoreError` for any other
+    scheme, before anything is opened."""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "sqlite":
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore.from_url(url)
+    if scheme in ("postgresql", "postgres"):
+        raise StoreError(
+            f"{mask_url(url)}: the PostgreSQL store is not available in this version yet; use sqlite:///FILE.db"
+        )
+    raise StoreError(f"unsupported database URL {mask_url(url)!r}: use sqlite:///FILE.db")

@@ -1,0 +1,141 @@
+"""The sync schema, version :data:`SCHEMA_VERSION`: tables, keys and the columns taken
+from the API (snake_case of its field names). Every table carries ``stream_id`` so one
+database holds many bots. Timestamps are ISO-8601 UTC text (SQLite has no timestamp type;
+they sort and compare correctly as text).
+
+``campaign_contacts`` is keyed by ``(stream_id, campaign_id, phone_number, ordinal)``: the
+API gives contact-status rows no id, a number can be dialled more than once in one
+campaign, and ``uniqueId`` is documented as optional (the samples send ``""``). ``ordinal``
+counts a number's earlier appearances in the campaign, in API order (0 for the first), so
+duplicate numbers stay distinct rows and a re-sync maps each one back to itself.
+
+Rows are never deleted: a row a complete pass no longer sees gets ``gone_at`` (cleared
+again if it comes back). ``last_seen_at`` is the last time the row itself was written
+(inserted, changed, or back from gone): an unchanged row costs no write on a re-sync,
+and ``campaign_sync_state.synced_at`` says when every row not gone was last confirmed.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CONTACT_FIELDS", "OUTCOME_FIELDS", "SCHEMA_VERSION", "SQLITE_DDL"]
+
+SCHEMA_VERSION = 1
+
+#: Contact-status fields stored as columns, in API order (``agent_disposition_codes`` as JSON).
+CONTACT_FIELDS = (
+    "unique_id",
+    "dialer_outcome",
+    "number_of_attempts_so_far",
+    "bot_session_id",
+    "agent_disposition_codes",
+    "bot_outbound_status",
+    "bot_outbound_status_detail",
+)
+#: The fields whose changes ``contact_status_changes`` records (all of them: each is an outcome).
+OUTCOME_FIELDS = CONTACT_FIELDS
+
+SQLITE_DDL = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL,
+    applied_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaigns (
+    stream_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT,
+    description TEXT,
+    status TEXT,
+    priority TEXT,
+    dialing_mode TEXT,
+    format TEXT,
+    experience_flow TEXT,
+    created_at TEXT,
+    updated_at TEXT,
+    campaign_instance_updated_at TEXT,
+    contact_lists TEXT,
+    raw TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    last_changed_at TEXT NOT NULL,
+    PRIMARY KEY (stream_id, campaign_id)
+);
+CREATE TABLE IF NOT EXISTS campaign_contacts (
+    stream_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    phone_number TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    unique_id TEXT,
+    dialer_outcome TEXT,
+    number_of_attempts_so_far INTEGER,
+    bot_session_id TEXT,
+    agent_disposition_codes TEXT,
+    bot_outbound_status TEXT,
+    bot_outbound_status_detail TEXT,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    last_changed_at TEXT NOT NULL,
+    gone_at TEXT,
+    PRIMARY KEY (stream_id, campaign_id, phone_number, ordinal)
+);
+CREATE TABLE IF NOT EXISTS contact_status_changes (
+    change_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    phone_number TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    changed_fields TEXT NOT NULL,
+    before TEXT NOT NULL,
+    after TEXT NOT NULL,
+    dialer_outcome_before TEXT,
+    dialer_outcome_after TEXT,
+    observed_at TEXT NOT NULL,
+    run_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contact_status_changes_by_campaign
+    ON contact_status_changes (stream_id, campaign_id, observed_at);
+CREATE TABLE IF NOT EXISTS contact_list_contacts (
+    stream_id TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    contact_id TEXT NOT NULL,
+    phone_number TEXT,
+    created_at TEXT,
+    updated_at TEXT,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    last_changed_at TEXT NOT NULL,
+    gone_at TEXT,
+    PRIMARY KEY (stream_id, list_id, contact_id)
+);
+CREATE TABLE IF NOT EXISTS campaign_sync_state (
+    stream_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    status TEXT,
+    complete INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    synced_at TEXT,
+    run_id INTEGER,
+    PRIMARY KEY (stream_id, campaign_id)
+);
+CREATE TABLE IF NOT EXISTS sync_runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    campaigns_seen INTEGER NOT NULL DEFAULT 0,
+    campaigns_changed INTEGER NOT NULL DEFAULT 0,
+    campaigns_skipped INTEGER NOT NULL DEFAULT 0,
+    contacts_inserted INTEGER NOT NULL DEFAULT 0,
+    contacts_updated INTEGER NOT NULL DEFAULT 0,
+    contacts_unchanged INTEGER NOT NULL DEFAULT 0,
+    contacts_gone INTEGER NOT NULL DEFAULT 0,
+    list_contacts_inserted INTEGER NOT NULL DEFAULT 0,
+    list_contacts_updated INTEGER NOT NULL DEFAULT 0,
+    list_contacts_unchanged INTEGER NOT NULL DEFAULT 0,
+    list_contacts_gone INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    requests_saved INTEGER NOT NULL DEFAULT 0,
+    throttled INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+"""

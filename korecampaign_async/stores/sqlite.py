@@ -1,0 +1,495 @@
+"""The embedded default destination: one SQLite file, zero setup.
+
+stdlib ``sqlite3`` runs on one dedicated thread (a connection belongs to one thread, and
+SQLite serialises writers anyway), so the event loop keeps fetching pages while a page is
+written: fetching and writing overlap. WAL mode lets readers (a dashboard, ``sqlite3``
+in a shell) read while a sync writes. Each method is one ``BEGIN IMMEDIATE`` transaction
+committing the page's rows *and* the run's progress, so ``kill -9`` at any moment leaves
+the file as before or after that page. Two syncs of one bot are kept apart by an
+exclusive ``flock`` on a lock file beside the database (released by the kernel when a
+process dies, so a killed sync never leaves a stale lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import msgspec
+
+from ..errors import SchemaVersionError, StoreError, StoreLockedError
+from ..models import Campaign, CampaignContact, Contact
+from . import CampaignSyncState, RunCounts, WriteCounts
+from .schema import CONTACT_FIELDS, SCHEMA_VERSION, SQLITE_DDL
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+_encode = msgspec.json.Encoder().encode
+_RUN_FIELDS = tuple(RunCounts.__dataclass_fields__)
+
+
+def ts(value: datetime | None) -> str | None:
+    """ISO-8601 UTC text with milliseconds (sorts as time does)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _contact_values(row: CampaignContact) -> tuple[Any, ...]:
+    return (
+        row.unique_id,
+        row.dialer_outcome,
+        row.number_of_attempts_so_far,
+        row.bot_session_id,
+        json.dumps(row.agent_disposition_codes),
+        row.bot_outbound_status,
+        row.bot_outbound_status_detail,
+    )
+
+
+class SQLiteStore:
+    """Sync into the SQLite file at ``path`` (created with its schema on first use).
+
+    Args:
+        path: the database file.
+        busy_timeout: seconds a statement waits for another writer (another bot's sync)."""
+
+    def __init__(self, path: str, *, busy_timeout: float = 30.0) -> None:
+        if not path or path == ":memory:":
+            raise StoreError("SQLiteStore needs a file path (a sync must survive its process)")
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        self.busy_timeout = busy_timeout
+        self._conn: sqlite3.Connection | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        """``sqlite:///relative.db`` or ``sqlite:////absolute/path.db``."""
+        match = re.fullmatch(r"sqlite:///(.+)", url)
+        if not match:
+            raise StoreError(f"a SQLite URL looks like sqlite:///FILE.db, got {url!r}")
+        return cls(match.group(1))
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    # -- plumbing ---------------------------------------------------------------------------
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._executor is None:
+            raise StoreError(f"{self.url} is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.url} is not open")
+        return self._conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Any:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="korecampaign-sqlite")
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise StoreError(f"{self.url}: the directory {directory} does not exist")
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.url}: cannot open the database: {exc}") from None
+        self._conn = conn
+        if "schema_version" in tables and self._check_version(conn) == SCHEMA_VERSION:
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            # another process may have created it meanwhile: look again inside the transaction
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "schema_version" not in tables or self._check_version(conn) < SCHEMA_VERSION:
+                for statement in SQLITE_DDL.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    (SCHEMA_VERSION, ts(datetime.now(UTC))),
+                )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise StoreError(f"{self.url}: cannot create the schema: {exc}") from None
+
+    def _check_version(self, conn: sqlite3.Connection) -> int:
+        found = int(conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.url} has schema version {found}, newer than this korecampaign-async understands "
+                f"({SCHEMA_VERSION}): upgrade korecampaign-async, or sync into another database"
+            )
+        return found
+
+    async def close(self) -> None:
+        if self._executor is None:
+            return
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
+        self._executor.shutdown(wait=True)
+        self._executor = None
+
+    @contextlib.asynccontextmanager
+    async def lock(self, stream_id: str, timeout: float) -> AsyncIterator[None]:  # noqa: ASYNC109 - bounds the wait for the lock, not the block
+        """Hold the bot's lock file for the block; wait at most ``timeout`` seconds for it."""
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", stream_id)
+        path = f"{self.path}.{safe}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + timeout
+            while fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreLockedError(
+                            f"another sync of {stream_id} is running on {self.url} "
+                            f"(waited {timeout:g}s; raise --lock-timeout to wait longer)"
+                        ) from None
+                    await asyncio.sleep(0.1)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    # -- runs ---------------------------------------------------------------------------------
+    async def begin_run(self, stream_id: str, started_at: datetime) -> int:
+        def run() -> int:
+            with self._transaction() as conn:
+                # we hold the bot's lock: a run still marked running was killed
+                conn.execute(
+                    "UPDATE sync_runs SET status = 'interrupted' WHERE stream_id = ? AND status = 'running'",
+                    (stream_id,),
+                )
+                cur = conn.execute(
+                    "INSERT INTO sync_runs (stream_id, started_at, status) VALUES (?, ?, 'running')",
+                    (stream_id, ts(started_at)),
+                )
+                return int(cur.lastrowid or 0)
+
+        return await self._run(run)
+
+    def _save_counts(self, conn: sqlite3.Connection, run_id: int, counts: RunCounts) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in _RUN_FIELDS)
+        values = [getattr(counts, name) for name in _RUN_FIELDS]
+        conn.execute(f"UPDATE sync_runs SET {assignments} WHERE run_id = ?", (*values, run_id))
+
+    async def finish_run(
+        self, run_id: int, counts: RunCounts, status: str, finished_at: datetime, error: str | None
+    ) -> None:
+        def run() -> None:
+            with self._transaction() as conn:
+                self._save_counts(conn, run_id, counts)
+                conn.execute(
+                    "UPDATE sync_runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
+                    (status, ts(finished_at), error, run_id),
+                )
+
+        await self._run(run)
+
+    async def sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]:
+        def run() -> dict[str, CampaignSyncState]:
+            rows = self.conn.execute(
+                "SELECT campaign_id, status, complete, rows, synced_at FROM campaign_sync_state WHERE stream_id = ?",
+                (stream_id,),
+            ).fetchall()
+            return {
+                cid: CampaignSyncState(
+                    cid, status, bool(complete), n, datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
+                )
+                for cid, status, complete, n, at in rows
+            }
+
+        return await self._run(run)
+
+    # -- campaigns ----------------------------------------------------------------------------
+    async def write_campaigns(
+        self, stream_id: str, run_id: int, campaigns: Sequence[tuple[str, Campaign]], at: datetime, counts: RunCounts
+    ) -> WriteCounts:
+        def run() -> WriteCounts:
+            now = ts(at)
+            result = WriteCounts()
+            with self._transaction() as conn:
+                ids = [c.id for _, c in campaigns if c.id]
+                stored = dict(
+                    conn.execute(
+                        f"SELECT campaign_id, raw FROM campaigns WHERE stream_id = ? AND campaign_id IN "
+                        f"({','.join('?' * len(ids))})",
+                        (stream_id, *ids),
+                    ).fetchall()
+                )
+                for kind, c in campaigns:
+                    if not c.id:
+                        continue
+                    raw = _encode(c).decode()
+                    values = (
+                        kind,
+                        c.name,
+                        c.description,
+                        c.status,
+                        None if c.priority is None else str(c.priority),
+                        c.dialing_mode,
+                        c.format,
+                        c.experience_flow,
+                        ts(c.created_at),
+                        ts(c.updated_at),
+                        ts(c.campaign_instance_updated_at),
+                        json.dumps(c.contact_lists),
+                        raw,
+                    )
+                    old = stored.get(c.id)
+                    if old is None:
+                        conn.execute(
+                            "INSERT INTO campaigns (stream_id, campaign_id, type, name, description, status, priority, "
+                            "dialing_mode, format, experience_flow, created_at, updated_at, "
+                            "campaign_instance_updated_at, contact_lists, raw, first_seen_at, last_changed_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (stream_id, c.id, *values, now, now),
+                        )
+                        result.inserted += 1
+                    elif old != raw:
+                        conn.execute(
+                            "UPDATE campaigns SET type = ?, name = ?, description = ?, status = ?, priority = ?, "
+                            "dialing_mode = ?, format = ?, experience_flow = ?, created_at = ?, updated_at = ?, "
+                            "campaign_instance_updated_at = ?, contact_lists = ?, raw = ?, last_changed_at = ? "
+                            "WHERE stream_id = ? AND campaign_id = ?",
+                            (*values, now, stream_id, c.id),
+                        )
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+                counts.campaigns_seen += len(campaigns)
+                counts.campaigns_changed += result.inserted + result.updated
+                self._save_counts(conn, run_id, counts)
+            return result
+
+        return await self._run(run)
+
+    # -- campaign contacts --------------------------------------------------------------------
+    async def write_campaign_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        rows: Sequence[tuple[int, CampaignContact]],
+        at: datetime,
+        counts: RunCounts,
+    ) -> WriteCounts:
+        def run() -> WriteCounts:
+            now = ts(at)
+            result = WriteCounts()
+            phones = list({r.phone_number for _, r in rows})
+            fields = ", ".join(CONTACT_FIELDS)
+            with self._transaction() as conn:
+                stored = {
+                    (row[0], row[1]): (row[2:-1], row[-1])
+                    for row in conn.execute(
+                        f"SELECT phone_number, ordinal, {fields}, gone_at FROM campaign_contacts "
+                        f"WHERE stream_id = ? AND campaign_id = ? AND phone_number IN ({','.join('?' * len(phones))})",
+                        (stream_id, campaign_id, *phones),
+                    )
+                }
+                inserts, updates, changes = [], [], []
+                for ordinal, row in rows:
+                    values = _contact_values(row)
+                    old = stored.get((row.phone_number, ordinal))
+                    if old is None:
+                        inserts.append((stream_id, campaign_id, row.phone_number, ordinal, *values, now, now, now))
+                        result.inserted += 1
+                        continue
+                    before, gone_at = old
+                    if tuple(before) == values and gone_at is None:
+                        result.unchanged += 1
+                        continue
+                    updates.append((*values, now, now, stream_id, campaign_id, row.phone_number, ordinal))
+                    result.updated += 1
+                    changed = [f for f, a, b in zip(CONTACT_FIELDS, before, values, strict=True) if a != b]
+                    if changed:
+                        changes.append(
+                            (
+                                stream_id,
+                                campaign_id,
+                                row.phone_number,
+                                ordinal,
+                                ",".join(changed),
+                                json.dumps(dict(zip(CONTACT_FIELDS, before, strict=True))),
+                                json.dumps(dict(zip(CONTACT_FIELDS, values, strict=True))),
+                                before[1],
+                                values[1],
+                                now,
+                                run_id,
+                            )
+                        )
+                placeholders = ", ".join("?" * (len(CONTACT_FIELDS) + 7))
+                conn.executemany(
+                    f"INSERT INTO campaign_contacts (stream_id, campaign_id, phone_number, ordinal, {fields}, "
+                    f"first_seen_at, last_seen_at, last_changed_at) VALUES ({placeholders})",
+                    inserts,
+                )
+                sets = ", ".join(f"{f} = ?" for f in CONTACT_FIELDS)
+                conn.executemany(
+                    f"UPDATE campaign_contacts SET {sets}, last_seen_at = ?, last_changed_at = ?, gone_at = NULL "
+                    "WHERE stream_id = ? AND campaign_id = ? AND phone_number = ? AND ordinal = ?",
+                    updates,
+                )
+                conn.executemany(
+                    "INSERT INTO contact_status_changes (stream_id, campaign_id, phone_number, ordinal, "
+                    "changed_fields, before, after, dialer_outcome_before, dialer_outcome_after, observed_at, run_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    changes,
+                )
+                counts.contacts_inserted += result.inserted
+                counts.contacts_updated += result.updated
+                counts.contacts_unchanged += result.unchanged
+                self._save_counts(conn, run_id, counts)
+            return result
+
+        return await self._run(run)
+
+    async def finish_campaign_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        seen: set[tuple[str, int]],
+        status: str | None,
+        at: datetime,
+        counts: RunCounts,
+    ) -> int:
+        def run() -> int:
+            now = ts(at)
+            with self._transaction() as conn:
+                present = conn.execute(
+                    "SELECT phone_number, ordinal FROM campaign_contacts "
+                    "WHERE stream_id = ? AND campaign_id = ? AND gone_at IS NULL",
+                    (stream_id, campaign_id),
+                ).fetchall()
+                gone = [key for key in present if key not in seen]
+                conn.executemany(
+                    "UPDATE campaign_contacts SET gone_at = ? "
+                    "WHERE stream_id = ? AND campaign_id = ? AND phone_number = ? AND ordinal = ?",
+                    [(now, stream_id, campaign_id, phone, ordinal) for phone, ordinal in gone],
+                )
+                conn.execute(
+                    "INSERT INTO campaign_sync_state "
+                    "(stream_id, campaign_id, status, complete, rows, synced_at, run_id) "
+                    "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (stream_id, campaign_id) DO UPDATE SET "
+                    "status = excluded.status, complete = 1, rows = excluded.rows, synced_at = excluded.synced_at, "
+                    "run_id = excluded.run_id",
+                    (stream_id, campaign_id, status, len(seen), now, run_id),
+                )
+                counts.contacts_gone += len(gone)
+                self._save_counts(conn, run_id, counts)
+            return len(gone)
+
+        return await self._run(run)
+
+    # -- contact lists ------------------------------------------------------------------------
+    async def write_list_contacts(
+        self, stream_id: str, run_id: int, list_id: str, rows: Sequence[Contact], at: datetime, counts: RunCounts
+    ) -> WriteCounts:
+        def run() -> WriteCounts:
+            now = ts(at)
+            result = WriteCounts()
+            ids = [r.id for r in rows if r.id]
+            with self._transaction() as conn:
+                stored = {
+                    row[0]: (row[1:4], row[4])
+                    for row in conn.execute(
+                        "SELECT contact_id, phone_number, created_at, updated_at, gone_at FROM contact_list_contacts "
+                        f"WHERE stream_id = ? AND list_id = ? AND contact_id IN ({','.join('?' * len(ids))})",
+                        (stream_id, list_id, *ids),
+                    )
+                }
+                for row in rows:
+                    if not row.id:
+                        continue
+                    values = (row.phone_number, ts(row.created_at), ts(row.updated_at))
+                    old = stored.get(row.id)
+                    if old is None:
+                        conn.execute(
+                            "INSERT INTO contact_list_contacts (stream_id, list_id, contact_id, phone_number, "
+                            "created_at, updated_at, first_seen_at, last_seen_at, last_changed_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (stream_id, list_id, row.id, *values, now, now, now),
+                        )
+                        result.inserted += 1
+                    elif tuple(old[0]) != values or old[1] is not None:
+                        conn.execute(
+                            "UPDATE contact_list_contacts SET phone_number = ?, created_at = ?, updated_at = ?, "
+                            "last_seen_at = ?, last_changed_at = ?, gone_at = NULL "
+                            "WHERE stream_id = ? AND list_id = ? AND contact_id = ?",
+                            (*values, now, now, stream_id, list_id, row.id),
+                        )
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+                counts.list_contacts_inserted += result.inserted
+                counts.list_contacts_updated += result.updated
+                counts.list_contacts_unchanged += result.unchanged
+                self._save_counts(conn, run_id, counts)
+            return result
+
+        return await self._run(run)
+
+    async def finish_list_contacts(
+        self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
+    ) -> int:
+        def run() -> int:
+            now = ts(at)
+            with self._transaction() as conn:
+                present = conn.execute(
+                    "SELECT contact_id FROM contact_list_contacts WHERE stream_id = ? AND list_id = ? "
+                    "AND gone_at IS NULL",
+                    (stream_id, list_id),
+                ).fetchall()
+                gone = [cid for (cid,) in present if cid not in seen]
+                conn.executemany(
+                    "UPDATE contact_list_contacts SET gone_at = ? WHERE stream_id = ? AND list_id = ? "
+                    "AND contact_id = ?",
+                    [(now, stream_id, list_id, cid) for cid in gone],
+                )
+                counts.list_contacts_gone += len(gone)
+                self._save_counts(conn, run_id, counts)
+            return len(gone)
+
+        return await self._run(run)
