@@ -76,10 +76,10 @@ def infer_format(path: str, explicit: str | None = None) -> Format:
     if explicit:
         if explicit not in FORMATS:
             raise InvalidParameterError("--format", explicit, "one of " + ", ".join(FORMATS))
-        if explicit == "parquet" and path == "-":
-            raise InvalidParameterError("--out", path, "a file path (parquet cannot stream to stdout)")
+        if explicit == "parquet" and is_stream_target(path):
+            raise InvalidParameterError("--out", path, "a regular file path (parquet cannot stream)")
         return explicit
-    if path == "-":
+    if is_stream_target(path):
         return "jsonl"
     fmt = _EXTENSIONS.get(Path(path).suffix.lower())
     if fmt is None:
@@ -205,16 +205,24 @@ class Sink(Protocol):
         ...
 
 
+def is_stream_target(path: str) -> bool:
+    """``-`` (stdout) or an existing file that is not a regular file (``/dev/null``, a FIFO,
+    a terminal): written directly, never through a ``.part`` file renamed over it (which
+    would replace a device with a regular file) and never checkpointed."""
+    return path == "-" or (os.path.exists(path) and not os.path.isfile(path))
+
+
 class _ByteSink:
-    """Shared logic of the line-oriented sinks: a ``.part`` file written in whole pages."""
+    """Shared logic of the line-oriented sinks: a ``.part`` file written in whole pages
+    (or, for stdout and special files, the target itself)."""
 
     path: str
 
     def __init__(self, path: str, *, resume_state: dict[str, Any] | None = None) -> None:
         self.path = path
-        self._stdout = path == "-"
+        self._stdout = is_stream_target(path)
         if self._stdout:
-            self._fh: IO[bytes] = sys.stdout.buffer
+            self._fh: IO[bytes] = sys.stdout.buffer if path == "-" else open(path, "wb")  # noqa: SIM115
             self._start()  # standard output gets the same header as a file
             return
         self.part = path + ".part"
@@ -240,13 +248,15 @@ class _ByteSink:
     def finish(self) -> None:
         self._fh.flush()
         if self._stdout:
+            if self.path != "-":
+                self._fh.close()
             return
         os.fsync(self._fh.fileno())
         self._fh.close()
         os.replace(self.part, self.path)
 
     def close(self) -> None:
-        if not self._stdout and not self._fh.closed:
+        if self.path != "-" and not self._fh.closed:
             self._fh.flush()
             self._fh.close()
 
@@ -571,7 +581,7 @@ async def export_to_file(
     ``open_stream(start_page)`` builds the record stream. ``out == "-"`` streams to stdout
     without temp file or checkpoint.
     """
-    if out == "-":
+    if is_stream_target(out):
         stream = open_stream(1)
         if on_start:
             on_start(stream)

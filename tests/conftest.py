@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -108,3 +109,78 @@ def redis_url() -> Iterator[str]:
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(5)
+
+
+def _postgres_bindir() -> str | None:
+    import glob
+    import shutil
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return os.path.dirname(found[-1])
+    initdb = shutil.which("initdb")
+    return os.path.dirname(initdb) if initdb else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session: ``initdb`` into a temp dir, its own
+    port on 127.0.0.1, trust auth, fsync off; never a system service. Yields the admin DSN.
+
+    Skips without PostgreSQL binaries unless ``KORECAMPAIGN_REQUIRE_POSTGRES=1`` (set by CI),
+    where they are required. As root (CI), the server runs as the ``postgres`` user, since
+    ``initdb`` refuses root."""
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+
+    bindir = _postgres_bindir()
+    if bindir is None:
+        if os.environ.get("KORECAMPAIGN_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required (apt-get install postgresql)")
+        pytest.skip("PostgreSQL binaries not found (apt-get install postgresql)")
+    base = tempfile.mkdtemp(prefix="korecampaign-pg-")
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data = os.path.join(base, "data")
+    subprocess.run(
+        [*prefix, f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+    subprocess.run(
+        [*prefix, f"{bindir}/pg_ctl", "-D", data, "-o", options, "-l", os.path.join(base, "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    try:
+        for _ in range(100):
+            if subprocess.run([f"{bindir}/pg_isready", "-h", "127.0.0.1", "-p", str(port)]).returncode == 0:
+                break
+            time.sleep(0.1)
+        yield dsn
+    finally:
+        subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
+    """A fresh, empty database in the session's cluster."""
+    import uuid
+
+    import asyncpg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_server)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    yield postgres_server.rsplit("/", 1)[0] + f"/{name}"

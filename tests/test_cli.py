@@ -388,7 +388,7 @@ async def test_plan_line_is_printed_whole_above_the_progress_bar(emulator_factor
             "campaign-contacts",
             campaign_id(0),
             "--out",
-            os.devnull,
+            os.devnull,  # a special file: written directly (never replaced by a renamed .part)
             "--format",
             "jsonl",
             env=env,
@@ -466,3 +466,17 @@ async def test_check_sees_429s_without_retry_after(emulator_factory: EmulatorFac
         assert rc == 6
         assert "429s come without Retry-After" in out
         assert emu.stats.requests <= 6
+
+
+async def test_a_special_file_is_written_in_place_not_replaced(emulator_factory: EmulatorFactory) -> None:
+    """`--out /dev/null` must not rename a .part file over the device (as root it would
+    replace /dev/null with a regular file)."""
+    async with emulator_factory(contacts=300) as emu:
+        rc, _, err = await run_cli(
+            "export", "campaign-contacts", campaign_id(0), "--out", os.devnull, "--quiet", env=cli_env(emu)
+        )
+        assert rc == 0, err
+    import stat
+
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode), "/dev/null is no longer a character device"
+    assert not os.path.exists(os.devnull + ".part") and not os.path.exists(os.devnull + ".checkpoint.json")

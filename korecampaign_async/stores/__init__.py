@@ -176,7 +176,9 @@ def open_store(url: str) -> Store:
 
         return SQLiteStore.from_url(url)
     if scheme in ("postgresql", "postgres"):
-        raise StoreError(
-            f"{mask_url(url)}: the PostgreSQL store is not available in this version yet; use sqlite:///FILE.db"
-        )
-    raise StoreError(f"unsupported database URL {mask_url(url)!r}: use sqlite:///FILE.db")
+        from .postgres import PostgresStore
+
+        return PostgresStore(url)
+    raise StoreError(
+        f"unsupported database URL {mask_url(url)!r}: use sqlite:///FILE.db or postgresql://USER:PASSWORD@HOST/DB"
+    )

@@ -17,7 +17,7 @@ and ``campaign_sync_state.synced_at`` says when every row not gone was last conf
 
 from __future__ import annotations
 
-__all__ = ["CONTACT_FIELDS", "OUTCOME_FIELDS", "SCHEMA_VERSION", "SQLITE_DDL"]
+__all__ = ["CONTACT_FIELDS", "OUTCOME_FIELDS", "POSTGRES_DDL", "SCHEMA_VERSION", "SQLITE_DDL"]
 
 SCHEMA_VERSION = 1
 
@@ -137,5 +137,113 @@ CREATE TABLE IF NOT EXISTS sync_runs (
     requests_saved INTEGER NOT NULL DEFAULT 0,
     throttled INTEGER NOT NULL DEFAULT 0,
     error TEXT
+);
+"""
+
+#: The same tables for PostgreSQL, with its types: ``timestamptz`` for times, ``jsonb`` for
+#: JSON, identity columns for ids.
+POSTGRES_DDL = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version integer NOT NULL,
+    applied_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaigns (
+    stream_id text NOT NULL,
+    campaign_id text NOT NULL,
+    type text NOT NULL,
+    name text,
+    description text,
+    status text,
+    priority text,
+    dialing_mode text,
+    format text,
+    experience_flow text,
+    created_at timestamptz,
+    updated_at timestamptz,
+    campaign_instance_updated_at timestamptz,
+    contact_lists jsonb,
+    raw jsonb NOT NULL,
+    first_seen_at timestamptz NOT NULL,
+    last_changed_at timestamptz NOT NULL,
+    PRIMARY KEY (stream_id, campaign_id)
+);
+CREATE TABLE IF NOT EXISTS campaign_contacts (
+    stream_id text NOT NULL,
+    campaign_id text NOT NULL,
+    phone_number text NOT NULL,
+    ordinal integer NOT NULL,
+    unique_id text,
+    dialer_outcome text,
+    number_of_attempts_so_far integer,
+    bot_session_id text,
+    agent_disposition_codes jsonb,
+    bot_outbound_status text,
+    bot_outbound_status_detail text,
+    first_seen_at timestamptz NOT NULL,
+    last_seen_at timestamptz NOT NULL,
+    last_changed_at timestamptz NOT NULL,
+    gone_at timestamptz,
+    PRIMARY KEY (stream_id, campaign_id, phone_number, ordinal)
+);
+CREATE TABLE IF NOT EXISTS contact_status_changes (
+    change_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    stream_id text NOT NULL,
+    campaign_id text NOT NULL,
+    phone_number text NOT NULL,
+    ordinal integer NOT NULL,
+    changed_fields text NOT NULL,
+    before jsonb NOT NULL,
+    after jsonb NOT NULL,
+    dialer_outcome_before text,
+    dialer_outcome_after text,
+    observed_at timestamptz NOT NULL,
+    run_id bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contact_status_changes_by_campaign
+    ON contact_status_changes (stream_id, campaign_id, observed_at);
+CREATE TABLE IF NOT EXISTS contact_list_contacts (
+    stream_id text NOT NULL,
+    list_id text NOT NULL,
+    contact_id text NOT NULL,
+    phone_number text,
+    created_at timestamptz,
+    updated_at timestamptz,
+    first_seen_at timestamptz NOT NULL,
+    last_seen_at timestamptz NOT NULL,
+    last_changed_at timestamptz NOT NULL,
+    gone_at timestamptz,
+    PRIMARY KEY (stream_id, list_id, contact_id)
+);
+CREATE TABLE IF NOT EXISTS campaign_sync_state (
+    stream_id text NOT NULL,
+    campaign_id text NOT NULL,
+    status text,
+    complete boolean NOT NULL,
+    rows integer NOT NULL,
+    synced_at timestamptz,
+    run_id bigint,
+    PRIMARY KEY (stream_id, campaign_id)
+);
+CREATE TABLE IF NOT EXISTS sync_runs (
+    run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    stream_id text NOT NULL,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    status text NOT NULL,
+    campaigns_seen integer NOT NULL DEFAULT 0,
+    campaigns_changed integer NOT NULL DEFAULT 0,
+    campaigns_skipped integer NOT NULL DEFAULT 0,
+    contacts_inserted integer NOT NULL DEFAULT 0,
+    contacts_updated integer NOT NULL DEFAULT 0,
+    contacts_unchanged integer NOT NULL DEFAULT 0,
+    contacts_gone integer NOT NULL DEFAULT 0,
+    list_contacts_inserted integer NOT NULL DEFAULT 0,
+    list_contacts_updated integer NOT NULL DEFAULT 0,
+    list_contacts_unchanged integer NOT NULL DEFAULT 0,
+    list_contacts_gone integer NOT NULL DEFAULT 0,
+    requests integer NOT NULL DEFAULT 0,
+    requests_saved integer NOT NULL DEFAULT 0,
+    throttled integer NOT NULL DEFAULT 0,
+    error text
 );
 """

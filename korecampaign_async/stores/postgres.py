@@ -1,0 +1,415 @@
+"""PostgreSQL for teams: asyncpg (extra ``postgres``).
+
+Each page goes in with binary ``COPY`` into a temporary staging table, then set-based SQL
+does the rest in the same transaction: one ``INSERT … SELECT`` records the history of the
+rows whose outcome changed, one ``INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT
+FROM`` upserts only what changed (``RETURNING (xmax = 0)`` tells inserts from updates), and
+the run's progress is updated: no row-by-row ``executemany``. Syncs of one bot are kept apart
+by a session-level advisory lock on a connection of its own (released by the server when a
+killed process's connection drops); syncs of different bots run concurrently in one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from ..errors import SchemaVersionError, StoreError, StoreLockedError
+from ..models import Campaign, CampaignContact, Contact
+from . import CampaignSyncState, RunCounts, WriteCounts, mask_url
+from .schema import CONTACT_FIELDS, POSTGRES_DDL, SCHEMA_VERSION
+
+__all__ = ["PostgresStore"]
+
+_encode = msgspec.json.Encoder().encode
+_RUN_FIELDS = tuple(RunCounts.__dataclass_fields__)
+_SCHEMA_LOCK = 0x6B6F72656361  # "koreca": serialises schema creation between processes
+
+_FIELDS = ", ".join(CONTACT_FIELDS)
+_DIFFERS = (
+    "("
+    + ", ".join(f"c.{f}" for f in CONTACT_FIELDS)
+    + ") IS DISTINCT FROM ("
+    + ", ".join(f"s.{f}" for f in CONTACT_FIELDS)
+    + ")"
+)
+_CHANGED_FIELDS = (
+    "concat_ws(',', "
+    + ", ".join(f"CASE WHEN c.{f} IS DISTINCT FROM s.{f} THEN '{f}' END" for f in CONTACT_FIELDS)
+    + ")"
+)
+
+
+def _json_object(alias: str) -> str:
+    return "jsonb_build_object(" + ", ".join(f"'{f}', {alias}.{f}" for f in CONTACT_FIELDS) + ")"
+
+
+def _lock_key(stream_id: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a bot."""
+    digest = hashlib.sha256(f"korecampaign-sync:{stream_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PostgresStore:
+    """Sync into the PostgreSQL database at ``dsn`` (``postgresql://user:password@host/db``).
+
+    Args:
+        dsn: the connection URL; its password never appears in errors, logs or ``sync_runs``.
+        connect_timeout: seconds to wait for the server."""
+
+    def __init__(self, dsn: str, *, connect_timeout: float = 10.0) -> None:
+        self.dsn = dsn
+        self.url = mask_url(dsn)
+        self.connect_timeout = connect_timeout
+        self._conn: Any = None
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.url!r})"
+
+    async def _connect(self) -> Any:
+        try:
+            import asyncpg
+        except ImportError:
+            raise StoreError("the PostgreSQL store needs asyncpg: pip install 'korecampaign-async[postgres]'") from None
+        try:
+            return await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            raise StoreError(f"{self.url}: cannot connect: {exc}") from None
+        except asyncpg.PostgresError as exc:
+            raise StoreError(f"{self.url}: refused: {exc}") from None
+        except (ValueError, asyncpg.InterfaceError) as exc:
+            raise StoreError(f"{self.url}: not a usable PostgreSQL URL: {type(exc).__name__}") from None
+
+    @property
+    def conn(self) -> Any:
+        if self._conn is None:
+            raise StoreError(f"{self.url} is not open")
+        return self._conn
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._conn is not None:
+            return
+        conn = await self._connect()
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+                exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+                found = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version") if exists else 0
+                if found > SCHEMA_VERSION:
+                    raise SchemaVersionError(
+                        f"{self.url} has schema version {found}, newer than this korecampaign-async understands "
+                        f"({SCHEMA_VERSION}): upgrade korecampaign-async, or sync into another database"
+                    )
+                if found < SCHEMA_VERSION:
+                    await conn.execute(POSTGRES_DDL)
+                    await conn.execute(
+                        "INSERT INTO schema_version (version, applied_at) VALUES ($1, now())", SCHEMA_VERSION
+                    )
+        except StoreError:
+            await conn.close()
+            raise
+        except Exception as exc:
+            await conn.close()
+            raise StoreError(f"{self.url}: cannot create the schema: {exc}") from None
+        self._conn = conn
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+    @contextlib.asynccontextmanager
+    async def lock(self, stream_id: str, timeout: float) -> AsyncIterator[None]:  # noqa: ASYNC109 - bounds the wait
+        """A session advisory lock per bot, on a connection of its own."""
+        conn = await self._connect()
+        key = _lock_key(stream_id)
+        try:
+            deadline = time.monotonic() + timeout
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"another sync of {stream_id} is running on {self.url} "
+                        f"(waited {timeout:g}s; raise --lock-timeout to wait longer)"
+                    )
+                await asyncio.sleep(0.1)
+            yield
+        finally:
+            await conn.close()  # ends the session: the advisory lock goes with it
+
+    # -- runs ---------------------------------------------------------------------------------
+    async def begin_run(self, stream_id: str, started_at: datetime) -> int:
+        async with self.conn.transaction():
+            await self.conn.execute(
+                "UPDATE sync_runs SET status = 'interrupted' WHERE stream_id = $1 AND status = 'running'", stream_id
+            )
+            return int(
+                await self.conn.fetchval(
+                    "INSERT INTO sync_runs (stream_id, started_at, status) VALUES ($1, $2, 'running') RETURNING run_id",
+                    stream_id,
+                    started_at,
+                )
+            )
+
+    async def _save_counts(self, run_id: int, counts: RunCounts) -> None:
+        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(_RUN_FIELDS, 2))
+        await self.conn.execute(
+            f"UPDATE sync_runs SET {assignments} WHERE run_id = $1",
+            run_id,
+            *(getattr(counts, name) for name in _RUN_FIELDS),
+        )
+
+    async def finish_run(
+        self, run_id: int, counts: RunCounts, status: str, finished_at: datetime, error: str | None
+    ) -> None:
+        async with self.conn.transaction():
+            await self._save_counts(run_id, counts)
+            await self.conn.execute(
+                "UPDATE sync_runs SET status = $2, finished_at = $3, error = $4 WHERE run_id = $1",
+                run_id,
+                status,
+                finished_at,
+                error,
+            )
+
+    async def sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]:
+        records = await self.conn.fetch(
+            "SELECT campaign_id, status, complete, rows, synced_at FROM campaign_sync_state WHERE stream_id = $1",
+            stream_id,
+        )
+        return {
+            r["campaign_id"]: CampaignSyncState(r["campaign_id"], r["status"], r["complete"], r["rows"], r["synced_at"])
+            for r in records
+        }
+
+    # -- campaigns ----------------------------------------------------------------------------
+    async def write_campaigns(
+        self, stream_id: str, run_id: int, campaigns: Sequence[tuple[str, Campaign]], at: datetime, counts: RunCounts
+    ) -> WriteCounts:
+        conn = self.conn
+        records = [
+            (
+                c.id,
+                kind,
+                c.name,
+                c.description,
+                c.status,
+                None if c.priority is None else str(c.priority),
+                c.dialing_mode,
+                c.format,
+                c.experience_flow,
+                c.created_at,
+                c.updated_at,
+                c.campaign_instance_updated_at,
+                json.dumps(c.contact_lists),
+                _encode(c).decode(),
+            )
+            for kind, c in campaigns
+            if c.id
+        ]
+        columns = (
+            "campaign_id, type, name, description, status, priority, dialing_mode, format, experience_flow, "
+            "created_at, updated_at, campaign_instance_updated_at, contact_lists, raw"
+        )
+        names = [c.strip() for c in columns.split(",")]
+        async with conn.transaction():
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS kc_stage_campaigns (campaign_id text, type text, name text, "
+                "description text, status text, priority text, dialing_mode text, format text, experience_flow text, "
+                "created_at timestamptz, updated_at timestamptz, campaign_instance_updated_at timestamptz, "
+                "contact_lists jsonb, raw jsonb) ON COMMIT DELETE ROWS"
+            )
+            await conn.copy_records_to_table("kc_stage_campaigns", records=records, columns=names)
+            updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names[1:])
+            returned = await conn.fetch(
+                f"INSERT INTO campaigns (stream_id, {columns}, first_seen_at, last_changed_at) "
+                f"SELECT $1, {columns}, $2, $2 FROM kc_stage_campaigns "
+                f"ON CONFLICT (stream_id, campaign_id) DO UPDATE SET {updates}, "
+                "last_changed_at = EXCLUDED.last_changed_at "
+                "WHERE campaigns.raw IS DISTINCT FROM EXCLUDED.raw RETURNING (xmax = 0) AS inserted",
+                stream_id,
+                at,
+            )
+            result = _counts(returned, len(records))
+            counts.campaigns_seen += len(campaigns)
+            counts.campaigns_changed += result.inserted + result.updated
+            await self._save_counts(run_id, counts)
+        return result
+
+    # -- campaign contacts --------------------------------------------------------------------
+    async def write_campaign_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        rows: Sequence[tuple[int, CampaignContact]],
+        at: datetime,
+        counts: RunCounts,
+    ) -> WriteCounts:
+        conn = self.conn
+        records = [
+            (
+                r.phone_number,
+                ordinal,
+                r.unique_id,
+                r.dialer_outcome,
+                r.number_of_attempts_so_far,
+                r.bot_session_id,
+                json.dumps(r.agent_disposition_codes),
+                r.bot_outbound_status,
+                r.bot_outbound_status_detail,
+            )
+            for ordinal, r in rows
+        ]
+        async with conn.transaction():
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS kc_stage_contacts (phone_number text, ordinal integer, "
+                "unique_id text, dialer_outcome text, number_of_attempts_so_far integer, bot_session_id text, "
+                "agent_disposition_codes jsonb, bot_outbound_status text, bot_outbound_status_detail text) "
+                "ON COMMIT DELETE ROWS"
+            )
+            await conn.copy_records_to_table(
+                "kc_stage_contacts", records=records, columns=["phone_number", "ordinal", *CONTACT_FIELDS]
+            )
+            await conn.execute(
+                "INSERT INTO contact_status_changes (stream_id, campaign_id, phone_number, ordinal, changed_fields, "
+                "before, after, dialer_outcome_before, dialer_outcome_after, observed_at, run_id) "
+                f"SELECT $1, $2, s.phone_number, s.ordinal, {_CHANGED_FIELDS}, {_json_object('c')}, "
+                f"{_json_object('s')}, c.dialer_outcome, s.dialer_outcome, $3, $4 "
+                "FROM kc_stage_contacts s JOIN campaign_contacts c ON c.stream_id = $1 AND c.campaign_id = $2 "
+                f"AND c.phone_number = s.phone_number AND c.ordinal = s.ordinal WHERE {_DIFFERS}",
+                stream_id,
+                campaign_id,
+                at,
+                run_id,
+            )
+            updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in CONTACT_FIELDS)
+            current = ", ".join(f"campaign_contacts.{f}" for f in CONTACT_FIELDS)
+            incoming = ", ".join(f"EXCLUDED.{f}" for f in CONTACT_FIELDS)
+            returned = await conn.fetch(
+                f"INSERT INTO campaign_contacts (stream_id, campaign_id, phone_number, ordinal, {_FIELDS}, "
+                f"first_seen_at, last_seen_at, last_changed_at) "
+                f"SELECT $1, $2, phone_number, ordinal, {_FIELDS}, $3, $3, $3 FROM kc_stage_contacts "
+                "ON CONFLICT (stream_id, campaign_id, phone_number, ordinal) DO UPDATE SET "
+                f"{updates}, last_seen_at = EXCLUDED.last_seen_at, last_changed_at = EXCLUDED.last_changed_at, "
+                f"gone_at = NULL WHERE ({current}, campaign_contacts.gone_at) IS DISTINCT FROM "
+                f"({incoming}, NULL::timestamptz) RETURNING (xmax = 0) AS inserted",
+                stream_id,
+                campaign_id,
+                at,
+            )
+            result = _counts(returned, len(records))
+            counts.contacts_inserted += result.inserted
+            counts.contacts_updated += result.updated
+            counts.contacts_unchanged += result.unchanged
+            await self._save_counts(run_id, counts)
+        return result
+
+    async def finish_campaign_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        seen: set[tuple[str, int]],
+        status: str | None,
+        at: datetime,
+        counts: RunCounts,
+    ) -> int:
+        conn = self.conn
+        async with conn.transaction():
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS kc_seen_contacts (phone_number text, ordinal integer) "
+                "ON COMMIT DELETE ROWS"
+            )
+            await conn.copy_records_to_table("kc_seen_contacts", records=list(seen))
+            done = await conn.execute(
+                "UPDATE campaign_contacts c SET gone_at = $3 WHERE c.stream_id = $1 AND c.campaign_id = $2 "
+                "AND c.gone_at IS NULL AND NOT EXISTS (SELECT 1 FROM kc_seen_contacts s "
+                "WHERE s.phone_number = c.phone_number AND s.ordinal = c.ordinal)",
+                stream_id,
+                campaign_id,
+                at,
+            )
+            gone = int(done.split()[-1])
+            await conn.execute(
+                "INSERT INTO campaign_sync_state (stream_id, campaign_id, status, complete, rows, synced_at, run_id) "
+                "VALUES ($1, $2, $3, true, $4, $5, $6) ON CONFLICT (stream_id, campaign_id) DO UPDATE SET "
+                "status = EXCLUDED.status, complete = true, rows = EXCLUDED.rows, synced_at = EXCLUDED.synced_at, "
+                "run_id = EXCLUDED.run_id",
+                stream_id,
+                campaign_id,
+                status,
+                len(seen),
+                at,
+                run_id,
+            )
+            counts.contacts_gone += gone
+            await self._save_counts(run_id, counts)
+        return gone
+
+    # -- contact lists ------------------------------------------------------------------------
+    async def write_list_contacts(
+        self, stream_id: str, run_id: int, list_id: str, rows: Sequence[Contact], at: datetime, counts: RunCounts
+    ) -> WriteCounts:
+        conn = self.conn
+        records = [(r.id, r.phone_number, r.created_at, r.updated_at) for r in rows if r.id]
+        async with conn.transaction():
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS kc_stage_list (contact_id text, phone_number text, "
+                "created_at timestamptz, updated_at timestamptz) ON COMMIT DELETE ROWS"
+            )
+            await conn.copy_records_to_table("kc_stage_list", records=records)
+            returned = await conn.fetch(
+                "INSERT INTO contact_list_contacts (stream_id, list_id, contact_id, phone_number, created_at, "
+                "updated_at, first_seen_at, last_seen_at, last_changed_at) "
+                "SELECT $1, $2, contact_id, phone_number, created_at, updated_at, $3, $3, $3 FROM kc_stage_list "
+                "ON CONFLICT (stream_id, list_id, contact_id) DO UPDATE SET phone_number = EXCLUDED.phone_number, "
+                "created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, "
+                "last_seen_at = EXCLUDED.last_seen_at, last_changed_at = EXCLUDED.last_changed_at, gone_at = NULL "
+                "WHERE (contact_list_contacts.phone_number, contact_list_contacts.created_at, "
+                "contact_list_contacts.updated_at, contact_list_contacts.gone_at) IS DISTINCT FROM "
+                "(EXCLUDED.phone_number, EXCLUDED.created_at, EXCLUDED.updated_at, NULL::timestamptz) "
+                "RETURNING (xmax = 0) AS inserted",
+                stream_id,
+                list_id,
+                at,
+            )
+            result = _counts(returned, len(records))
+            counts.list_contacts_inserted += result.inserted
+            counts.list_contacts_updated += result.updated
+            counts.list_contacts_unchanged += result.unchanged
+            await self._save_counts(run_id, counts)
+        return result
+
+    async def finish_list_contacts(
+        self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
+    ) -> int:
+        conn = self.conn
+        async with conn.transaction():
+            await conn.execute("CREATE TEMP TABLE IF NOT EXISTS kc_seen_list (contact_id text) ON COMMIT DELETE ROWS")
+            await conn.copy_records_to_table("kc_seen_list", records=[(cid,) for cid in seen])
+            done = await conn.execute(
+                "UPDATE contact_list_contacts c SET gone_at = $3 WHERE c.stream_id = $1 AND c.list_id = $2 "
+                "AND c.gone_at IS NULL AND NOT EXISTS (SELECT 1 FROM kc_seen_list s WHERE s.contact_id = c.contact_id)",
+                stream_id,
+                list_id,
+                at,
+            )
+            gone = int(done.split()[-1])
+            counts.list_contacts_gone += gone
+            await self._save_counts(run_id, counts)
+        return gone
+
+
+def _counts(returned: Sequence[Any], total: int) -> WriteCounts:
+    inserted = sum(1 for r in returned if r["inserted"])
+    updated = len(returned) - inserted
+    return WriteCounts(inserted=inserted, updated=updated, unchanged=total - inserted - updated)
