@@ -19,23 +19,68 @@ from korecampaign_async import KoreCampaignClient, StoreError, StoreLockedError,
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
 from korecampaign_async.models import CampaignContact
 from korecampaign_async.stores import RunCounts, open_store
-from korecampaign_async.stores.sqlite import SQLiteStore
 
 from .conftest import EmulatorFactory, make_client
 from .test_cli import cli_env, run_cli
 
 
-def rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
+class DB:
+    """A test database of either kind, queried with ``?`` placeholders."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @property
+    def postgres(self) -> bool:
+        return self.url.startswith("postgresql")
+
+    async def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        if not self.postgres:
+            with sqlite3.connect(self.url.removeprefix("sqlite:///")) as conn:
+                return conn.execute(sql, args).fetchall()
+        import asyncpg
+
+        parts = sql.split("?")
+        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+        conn = await asyncpg.connect(self.url)
+        try:
+            return [tuple(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    async def count(self, table: str, where: str = "1 = 1") -> int:
+        return int((await self.rows(f"SELECT count(*) FROM {table} WHERE {where}"))[0][0])
 
 
-def count(db: Path, table: str, where: str = "1") -> int:
-    return int(rows(db, f"SELECT count(*) FROM {table} WHERE {where}")[0][0])
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """``await new_db()``: a fresh, empty database of the parametrized kind."""
+    kind = request.param
+    server = request.getfixturevalue("postgres_server") if kind == "postgres" else None
+    made = 0
+
+    async def make() -> DB:
+        nonlocal made
+        made += 1
+        if server is None:
+            return DB(f"sqlite:///{tmp_path}/db{made}.db")
+        import uuid
+
+        import asyncpg
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(server)
+        try:
+            await admin.execute(f"CREATE DATABASE {name}")
+        finally:
+            await admin.close()
+        return DB(server.rsplit("/", 1)[0] + f"/{name}")
+
+    return make
 
 
-async def run_sync(emu: Emulator, db: Path, **kwargs: Any) -> Any:
-    store = SQLiteStore(str(db))
+async def run_sync(emu: Emulator, db: DB, **kwargs: Any) -> Any:
+    store = open_store(db.url)
     try:
         async with make_client(emu) as client:
             return await sync(client, store, **kwargs)
@@ -48,31 +93,30 @@ def voice_rows(emu: Emulator) -> int:
 
 
 async def test_first_sync_then_an_unchanged_resync_writes_nothing(
-    emulator_factory: EmulatorFactory, tmp_path: Path
+    emulator_factory: EmulatorFactory, new_db: Any
 ) -> None:
-    db = tmp_path / "k.db"
+    db = await new_db()
     async with emulator_factory(campaigns=6, contacts=350, list_contacts=230) as emu:
         first = await run_sync(emu, db, contact_lists=[contact_list_id(0)])
         assert first.status == "ok" and first.campaigns_seen == 6 and first.campaigns_changed == 6
-        assert first.contacts_inserted == count(db, "campaign_contacts") == voice_rows(emu) == 3 * 350
-        assert first.list_contacts_inserted == count(db, "contact_list_contacts") == 230
-        stored = rows(db, "SELECT * FROM campaign_contacts WHERE campaign_id = ? ORDER BY ordinal, phone_number", "x")
-        assert stored == []
+        assert first.contacts_inserted == await db.count("campaign_contacts") == voice_rows(emu) == 3 * 350
+        assert first.list_contacts_inserted == await db.count("contact_list_contacts") == 230
         phones = {
-            r[0] for r in rows(db, "SELECT phone_number FROM campaign_contacts WHERE campaign_id = ?", "cd-emu-000000")
+            r[0]
+            for r in await db.rows("SELECT phone_number FROM campaign_contacts WHERE campaign_id = ?", campaign_id(0))
         }
         assert phones == {emu.status_row(0, r)["phoneNumber"] for r in range(350)}
 
         second = await run_sync(emu, db, contact_lists=[contact_list_id(0)])
         assert (second.contacts_inserted, second.contacts_updated, second.contacts_gone) == (0, 0, 0)
         assert (second.list_contacts_inserted, second.list_contacts_updated) == (0, 0)
-        assert second.campaigns_changed == 0 and count(db, "contact_status_changes") == 0
-    runs = rows(db, "SELECT status, contacts_inserted, requests FROM sync_runs ORDER BY run_id")
+        assert second.campaigns_changed == 0 and await db.count("contact_status_changes") == 0
+    runs = await db.rows("SELECT status, contacts_inserted, requests FROM sync_runs ORDER BY run_id")
     assert runs == [("ok", 1050, first.requests), ("ok", 0, second.requests)]
 
 
-async def test_outcome_changes_are_recorded_once(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
-    db = tmp_path / "k.db"
+async def test_outcome_changes_are_recorded_once(emulator_factory: EmulatorFactory, new_db: Any) -> None:
+    db = await new_db()
     async with emulator_factory(campaigns=4, contacts=500) as emu:
         await run_sync(emu, db)
         emu.advance()
@@ -80,22 +124,23 @@ async def test_outcome_changes_are_recorded_once(emulator_factory: EmulatorFacto
         # each advance moves a fifth of the rows forward; campaign 0 completes, campaign 2 stays Ready
         moved = sum(1 for r in range(500) if r % 10 < 2)
         assert changed.contacts_updated == 2 * moved and changed.contacts_inserted == 0
-        assert count(db, "contact_status_changes") == 2 * moved
-        before, after, fields = rows(
-            db,
-            "SELECT dialer_outcome_before, dialer_outcome_after, changed_fields FROM contact_status_changes "
-            "WHERE campaign_id = ? AND phone_number = ?",
-            campaign_id(0),
-            emu.status_row(0, 1)["phoneNumber"],
+        assert await db.count("contact_status_changes") == 2 * moved
+        before, after, fields = (
+            await db.rows(
+                "SELECT dialer_outcome_before, dialer_outcome_after, changed_fields FROM contact_status_changes "
+                "WHERE campaign_id = ? AND phone_number = ?",
+                campaign_id(0),
+                emu.status_row(0, 1)["phoneNumber"],
+            )
         )[0]
         assert (before, after) == ("", "completed") and "number_of_attempts_so_far" in fields
         again = await run_sync(emu, db)
-        assert again.contacts_updated == 0 and count(db, "contact_status_changes") == 2 * moved
+        assert again.contacts_updated == 0 and await db.count("contact_status_changes") == 2 * moved
 
 
-async def test_final_campaigns_are_not_read_again(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+async def test_final_campaigns_are_not_read_again(emulator_factory: EmulatorFactory, new_db: Any) -> None:
     """Every campaign final: the second sync costs only the list-campaigns pages."""
-    db = tmp_path / "k.db"
+    db = await new_db()
     async with emulator_factory(campaigns=260, contacts=150) as emu:
         emu.advance(4)  # every campaign that can still change reaches Completed
         first = await run_sync(emu, db, statuses=["Completed"])
@@ -104,29 +149,30 @@ async def test_final_campaigns_are_not_read_again(emulator_factory: EmulatorFact
         second = await run_sync(emu, db, statuses=["Completed"])
         list_pages = 2 + 2  # voice and sms: two pages of 100 each
         assert emu.stats.requests - before == second.requests == list_pages
-        voice = count(db, "campaigns", "type = 'voice'")
+        voice = await db.count("campaigns", "type = 'voice'")
         assert voice > 50 and second.campaigns_skipped == voice
         assert second.requests_saved == second.campaigns_skipped * 2  # 150 rows = 2 pages each
         full = await run_sync(emu, db, statuses=["Completed"], full=True)
         assert full.campaigns_skipped == 0 and full.contacts_unchanged == first.contacts_inserted
 
 
-async def test_rows_gone_are_marked_never_deleted(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
-    db = tmp_path / "k.db"
+async def test_rows_gone_are_marked_never_deleted(emulator_factory: EmulatorFactory, new_db: Any) -> None:
+    db = await new_db()
     async with emulator_factory(campaigns=2, contacts=300) as emu:
         await run_sync(emu, db)
         emu.set_contact_count(campaign_id(0), 250)
         report = await run_sync(emu, db)
-        assert report.contacts_gone == 50 and count(db, "campaign_contacts") == 300
-        assert count(db, "campaign_contacts", "gone_at IS NOT NULL") == 50
+        assert report.contacts_gone == 50 and await db.count("campaign_contacts") == 300
+        assert await db.count("campaign_contacts", "gone_at IS NOT NULL") == 50
         emu.set_contact_count(campaign_id(0), 300)  # they come back
         back = await run_sync(emu, db)
-        assert back.contacts_updated == 50 and count(db, "campaign_contacts", "gone_at IS NOT NULL") == 0
+        assert back.contacts_updated == 50 and await db.count("campaign_contacts", "gone_at IS NOT NULL") == 0
 
 
-async def test_a_number_dialled_twice_keeps_two_rows(tmp_path: Path) -> None:
+async def test_a_number_dialled_twice_keeps_two_rows(new_db: Any) -> None:
     """The store keys rows by (phone number, ordinal): duplicates stay distinct and map back."""
-    store = SQLiteStore(str(tmp_path / "k.db"))
+    db = await new_db()
+    store = open_store(db.url)
     await store.open()
     try:
         from datetime import UTC, datetime
@@ -156,73 +202,83 @@ TABLES = {
 }
 
 
-def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+async def snapshot(db: DB) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's data, without the times and run ids that differ between runs."""
-    return {table: sorted(rows(db, f"SELECT {columns} FROM {table}")) for table, columns in TABLES.items()}
+    return {table: sorted(await db.rows(f"SELECT {columns} FROM {table}")) for table, columns in TABLES.items()}
 
 
 async def test_kill_9_and_a_rerun_leave_the_tables_as_a_clean_run(
-    emulator_factory: EmulatorFactory, tmp_path: Path
+    emulator_factory: EmulatorFactory, new_db: Any
 ) -> None:
-    killed, clean = tmp_path / "killed.db", tmp_path / "clean.db"
+    killed, clean = await new_db(), await new_db()
     async with emulator_factory(campaigns=8, contacts=3_000, latency_ms=10, list_contacts=500) as emu:
         env = cli_env(emu)
         args = ("sync", "--concurrency", "2", "--contact-list", contact_list_id(0), "--quiet")
         for db in (killed, clean):  # both start from the same first sync
-            rc, _, err = await run_cli(*args, "--db", f"sqlite:///{db}", env=env)
+            rc, _, err = await run_cli(*args, "--db", db.url, env=env)
             assert rc == 0, err
         emu.advance()  # the second sync records changes: the one that gets killed
         proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "korecampaign_async", *args, "--db", f"sqlite:///{killed}"),
+            *(sys.executable, "-m", "korecampaign_async", *args, "--db", killed.url),
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
         for _ in range(400):  # kill it once it has written some of the changes
             await asyncio.sleep(0.02)
-            if count(killed, "contact_status_changes") > 400:
+            if await killed.count("contact_status_changes") > 400:
                 break
         os.kill(proc.pid, signal.SIGKILL)
         await proc.wait()
-        partial = count(killed, "contact_status_changes")
+        partial = await killed.count("contact_status_changes")
         assert 0 < partial < 4 * 600, "the kill did not land mid-sync"
-        assert rows(killed, "SELECT status FROM sync_runs ORDER BY run_id DESC LIMIT 1") == [("running",)]
-        rc, _, err = await run_cli(*args, "--db", f"sqlite:///{killed}", env=env)
+        assert await killed.rows("SELECT status FROM sync_runs ORDER BY run_id DESC LIMIT 1") == [("running",)]
+        rc, _, err = await run_cli(*args, "--db", killed.url, env=env)
         assert rc == 0, err
-        rc, _, err = await run_cli(*args, "--db", f"sqlite:///{clean}", env=env)
+        rc, _, err = await run_cli(*args, "--db", clean.url, env=env)
         assert rc == 0, err
-    assert snapshot(killed) == snapshot(clean)
-    assert count(clean, "contact_status_changes") == 4 * 600  # each change recorded once
-    statuses = [r[0] for r in rows(killed, "SELECT status FROM sync_runs ORDER BY run_id")]
+    assert await snapshot(killed) == await snapshot(clean)
+    assert await clean.count("contact_status_changes") == 4 * 600  # each change recorded once
+    statuses = [r[0] for r in await killed.rows("SELECT status FROM sync_runs ORDER BY run_id")]
     assert statuses == ["ok", "interrupted", "ok"]
 
 
-async def test_two_syncs_of_one_bot_do_not_interleave(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
-    db = tmp_path / "k.db"
+async def test_two_syncs_of_one_bot_do_not_interleave(emulator_factory: EmulatorFactory, new_db: Any) -> None:
+    db = await new_db()
     async with emulator_factory(campaigns=2, contacts=100) as emu:
-        holder = SQLiteStore(str(db))
+        holder = open_store(db.url)
         await holder.open()
         try:
             async with holder.lock(emu.config.stream_id, 1):
-                rc, _, err = await run_cli(
-                    "sync", "--db", f"sqlite:///{db}", "--lock-timeout", "0.5", "--quiet", env=cli_env(emu)
-                )
+                rc, _, err = await run_cli("sync", "--db", db.url, "--lock-timeout", "0.5", "--quiet", env=cli_env(emu))
                 assert rc == 8 and "another sync of st-emulator-0001 is running" in err
                 assert emu.stats.requests == 0
                 with pytest.raises(StoreLockedError):
                     async with KoreCampaignClient(**emu.client_kwargs()) as client:
-                        await sync(client, SQLiteStore(str(db)), lock_timeout=0.2)
-            rc, _, err = await run_cli("sync", "--db", f"sqlite:///{db}", "--quiet", env=cli_env(emu))
+                        other = open_store(db.url)
+                        try:
+                            await sync(client, other, lock_timeout=0.2)
+                        finally:
+                            await other.close()
+                async with holder.lock("st-another-bot", 1):  # another bot is not held up
+                    pass
+            rc, _, err = await run_cli("sync", "--db", db.url, "--quiet", env=cli_env(emu))
             assert rc == 0, err  # the lock is free again
         finally:
             await holder.close()
 
 
-async def test_bad_databases_fail_before_any_request(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+async def test_bad_databases_fail_before_any_request(
+    emulator_factory: EmulatorFactory, tmp_path: Path, postgres_server: str
+) -> None:
     async with emulator_factory() as emu:
         env = cli_env(emu)
+        port = postgres_server.rsplit(":", 1)[1].split("/")[0]
         rc, _, err = await run_cli("sync", "--db", "postgresql://kore:hunter2-secret@127.0.0.1:1/x", env=env)
-        assert rc == 3 and "hunter2-secret" not in err and "kore:***@127.0.0.1:1" in err
+        assert rc == 3 and "hunter2-secret" not in err and "kore:***@127.0.0.1:1" in err and "cannot connect" in err
+        missing_db = f"postgresql://postgres:hunter2-secret@127.0.0.1:{port}/no_such_database"
+        rc, _, err = await run_cli("sync", "--db", missing_db, env=env)
+        assert rc == 3 and "hunter2-secret" not in err and "refused" in err
         rc, _, err = await run_cli("sync", "--db", f"sqlite:///{tmp_path}/missing/k.db", env=env)
         assert rc == 3 and "does not exist" in err
         not_a_db = tmp_path / "notes.db"
@@ -242,6 +298,19 @@ async def test_bad_databases_fail_before_any_request(emulator_factory: EmulatorF
         open_store("sqlite:///:memory:")
 
 
+async def test_a_newer_postgres_schema_is_refused(postgres_url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute("CREATE TABLE schema_version (version integer, applied_at timestamptz)")
+        await conn.execute("INSERT INTO schema_version VALUES (99, now())")
+    finally:
+        await conn.close()
+    with pytest.raises(StoreError, match="schema version 99"):
+        await open_store(postgres_url).open()
+
+
 async def test_cli_summary_and_env(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
     async with emulator_factory(campaigns=4, contacts=120) as emu:
         env = cli_env(emu, KORE_DB_URL=f"sqlite:///{tmp_path}/env.db")
@@ -249,4 +318,4 @@ async def test_cli_summary_and_env(emulator_factory: EmulatorFactory, tmp_path: 
         assert rc == 0, err
         assert "campaigns       seen 2" in err and "contacts        inserted 240" in err
         assert "requests" in err and "spent" in err and "saved" in err
-        assert count(tmp_path / "env.db", "campaigns") == 2
+        assert await DB(f"sqlite:///{tmp_path}/env.db").count("campaigns") == 2
