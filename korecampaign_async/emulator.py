@@ -750,6 +750,7 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator options to ``parser``."""
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (0 = any free port; default 8080)")
+    parser.add_argument("--stream-id", default="st-emulator-0001", help="the bot id served (default st-emulator-0001)")
     parser.add_argument("--campaigns", type=int, default=20, help="number of campaigns (default 20)")
     parser.add_argument("--contacts", type=int, default=10_000, help="contact-status rows per voice campaign")
     parser.add_argument("--contact-lists", type=int, default=5, help="number of contact lists")
@@ -820,6 +821,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     if args.rate_limit:
         parse_windows(args.rate_limit)  # fail early with a clear message
     return EmulatorConfig(
+        stream_id=args.stream_id,
         campaigns=args.campaigns,
         contacts=args.contacts,
         contact_lists=args.contact_lists,

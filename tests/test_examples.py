@@ -134,3 +134,51 @@ async def test_arq_fleet_exports_with_a_shared_budget(redis_url: str, tmp_path: 
             assert rows_of(tmp_path / f"{campaign_id(i)}.jsonl") == expected(i, 3000)
         assert emu.stats.throttled == 0
         assert emu.stats.duplicate_pages() == {}
+
+
+async def test_arq_fleet_syncs_two_bots_into_one_postgres(redis_url: str, postgres_url: str, tmp_path: Path) -> None:
+    """Two bots, two arq workers, one PostgreSQL: the syncs run at the same time and each bot's
+    rows land once, under its own stream_id."""
+    import os
+
+    import asyncpg
+
+    from korecampaign_async.emulator import EmulatorConfig, run_emulator
+
+    bots = ("st-bot-a", "st-bot-b")
+    async with (
+        run_emulator(EmulatorConfig(stream_id=bots[0], campaigns=6, contacts=2_000, latency_ms=5)) as a,
+        run_emulator(EmulatorConfig(stream_id=bots[1], campaigns=4, contacts=2_500, latency_ms=5)) as b,
+    ):
+        env_files = []
+        for emu in (a, b):
+            path = tmp_path / f"{emu.config.stream_id}.env"
+            path.write_text("".join(f"{k}={v}\n" for k, v in emu.env().items()) + "KORE_RATE_LIMIT=200/1s\n")
+            env_files.append(str(path))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+        env |= {"KORE_REDIS_URL": redis_url, "KORE_DB_URL": postgres_url}
+        script = str(ROOT / "examples" / "arq_sync.py")
+        enq = await asyncio.create_subprocess_exec(
+            sys.executable, script, "enqueue", *env_files, env=env, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await asyncio.wait_for(enq.communicate(), 30)
+        assert enq.returncode == 0 and out.decode().count("queued") == 2
+        workers = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, script, "worker", "--burst", env=env, stderr=asyncio.subprocess.PIPE
+            )
+            for _ in range(2)
+        ]
+        for proc in workers:
+            _, err = await asyncio.wait_for(proc.communicate(), 120)
+            assert proc.returncode == 0, err.decode()
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        counts = dict(await conn.fetch("SELECT stream_id, count(*) FROM campaign_contacts GROUP BY stream_id"))
+        runs = await conn.fetch("SELECT stream_id, status, started_at, finished_at FROM sync_runs ORDER BY stream_id")
+    finally:
+        await conn.close()
+    assert counts == {bots[0]: 3 * 2_000, bots[1]: 2 * 2_500}
+    assert [(r["stream_id"], r["status"]) for r in runs] == [(bots[0], "ok"), (bots[1], "ok")]
+    first, second = runs
+    assert first["started_at"] < second["finished_at"] and second["started_at"] < first["finished_at"], "not concurrent"
