@@ -15,7 +15,7 @@ from .harness import machine_info
 from .report import markdown, plot
 from .scenarios import PROFILES, run_all
 
-SCENARIOS = ("decode", "cpu_ceiling", "latency_sweep", "memory", "faults", "budget", "fleet", "scaling")
+SCENARIOS = ("decode", "cpu_ceiling", "latency_sweep", "memory", "faults", "budget", "fleet", "scaling", "sync")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,6 +73,20 @@ COLUMNS = {
         "rows_per_s",
         "vs_single_campaign",
     ],
+    "sync": [
+        "store",
+        "rows",
+        "fetch_alone_rows_per_s",
+        "bare_load_rows_per_s",
+        "first_sync_rows_per_s",
+        "first_sync_vs_bare",
+        "sync_vs_max_fetch_bare",
+        "peak_rss_growth_mb",
+        "resync_final_requests",
+        "resync_final_vs_first_time",
+        "resync_unchanged_rows_written",
+        "resync_unchanged_vs_fetch",
+    ],
 }
 
 

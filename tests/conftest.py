@@ -111,63 +111,21 @@ def redis_url() -> Iterator[str]:
     proc.wait(5)
 
 
-def _postgres_bindir() -> str | None:
-    import glob
-    import shutil
-
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return os.path.dirname(found[-1])
-    initdb = shutil.which("initdb")
-    return os.path.dirname(initdb) if initdb else None
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster for the session: ``initdb`` into a temp dir, its own
-    port on 127.0.0.1, trust auth, fsync off; never a system service. Yields the admin DSN.
+    """A throwaway PostgreSQL cluster for the session (benchmarks/pgcluster.py: initdb into a
+    temp dir, its own port, never a system service). Yields the admin DSN.
 
     Skips without PostgreSQL binaries unless ``KORECAMPAIGN_REQUIRE_POSTGRES=1`` (set by CI),
-    where they are required. As root (CI), the server runs as the ``postgres`` user, since
-    ``initdb`` refuses root."""
-    import shutil
-    import subprocess
-    import tempfile
-    import time
+    where they are required."""
+    from benchmarks.pgcluster import bindir, throwaway_cluster
 
-    bindir = _postgres_bindir()
-    if bindir is None:
+    if bindir() is None:
         if os.environ.get("KORECAMPAIGN_REQUIRE_POSTGRES") == "1":
             pytest.fail("PostgreSQL is required (apt-get install postgresql)")
         pytest.skip("PostgreSQL binaries not found (apt-get install postgresql)")
-    base = tempfile.mkdtemp(prefix="korecampaign-pg-")
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data = os.path.join(base, "data")
-    subprocess.run(
-        [*prefix, f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    port = _free_port()
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-    subprocess.run(
-        [*prefix, f"{bindir}/pg_ctl", "-D", data, "-o", options, "-l", os.path.join(base, "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
-    dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    try:
-        for _ in range(100):
-            if subprocess.run([f"{bindir}/pg_isready", "-h", "127.0.0.1", "-p", str(port)]).returncode == 0:
-                break
-            time.sleep(0.1)
+    with throwaway_cluster() as dsn:
         yield dsn
-    finally:
-        subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

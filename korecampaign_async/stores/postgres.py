@@ -279,18 +279,27 @@ class PostgresStore:
             await conn.copy_records_to_table(
                 "kc_stage_contacts", records=records, columns=["phone_number", "ordinal", *CONTACT_FIELDS]
             )
-            await conn.execute(
-                "INSERT INTO contact_status_changes (stream_id, campaign_id, phone_number, ordinal, changed_fields, "
-                "before, after, dialer_outcome_before, dialer_outcome_after, observed_at, run_id) "
-                f"SELECT $1, $2, s.phone_number, s.ordinal, {_CHANGED_FIELDS}, {_json_object('c')}, "
-                f"{_json_object('s')}, c.dialer_outcome, s.dialer_outcome, $3, $4 "
-                "FROM kc_stage_contacts s JOIN campaign_contacts c ON c.stream_id = $1 AND c.campaign_id = $2 "
-                f"AND c.phone_number = s.phone_number AND c.ordinal = s.ordinal WHERE {_DIFFERS}",
+            known = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM campaign_contacts WHERE stream_id = $1 AND campaign_id = $2)",
                 stream_id,
                 campaign_id,
-                at,
-                run_id,
             )
+            if known:  # a campaign seen before: record the outcomes that changed
+                await conn.execute(
+                    "INSERT INTO contact_status_changes (stream_id, campaign_id, phone_number, ordinal, "
+                    "changed_fields, before, after, dialer_outcome_before, dialer_outcome_after, observed_at, run_id) "
+                    f"SELECT $1, $2, s.phone_number, s.ordinal, {_CHANGED_FIELDS}, {_json_object('c')}, "
+                    f"{_json_object('s')}, c.dialer_outcome, s.dialer_outcome, $3, $4 "
+                    # one primary-key probe per staged row (LATERAL ... OFFSET 0 keeps the planner from
+                    # hashing the whole campaign when campaign_contacts has no statistics yet)
+                    "FROM kc_stage_contacts s CROSS JOIN LATERAL (SELECT * FROM campaign_contacts x "
+                    "WHERE x.stream_id = $1 AND x.campaign_id = $2 AND x.phone_number = s.phone_number "
+                    f"AND x.ordinal = s.ordinal OFFSET 0) c WHERE {_DIFFERS}",
+                    stream_id,
+                    campaign_id,
+                    at,
+                    run_id,
+                )
             updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in CONTACT_FIELDS)
             current = ", ".join(f"campaign_contacts.{f}" for f in CONTACT_FIELDS)
             incoming = ", ".join(f"EXCLUDED.{f}" for f in CONTACT_FIELDS)
@@ -326,10 +335,12 @@ class PostgresStore:
         conn = self.conn
         async with conn.transaction():
             await conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS kc_seen_contacts (phone_number text, ordinal integer) "
-                "ON COMMIT DELETE ROWS"
+                "CREATE TEMP TABLE IF NOT EXISTS kc_seen_contacts (phone_number text, ordinal integer, "
+                "PRIMARY KEY (phone_number, ordinal)) ON COMMIT DELETE ROWS"
             )
             await conn.copy_records_to_table("kc_seen_contacts", records=list(seen))
+            # statistics for the anti-join below (without them: a nested loop over every pair)
+            await conn.execute("ANALYZE kc_seen_contacts")
             done = await conn.execute(
                 "UPDATE campaign_contacts c SET gone_at = $3 WHERE c.stream_id = $1 AND c.campaign_id = $2 "
                 "AND c.gone_at IS NULL AND NOT EXISTS (SELECT 1 FROM kc_seen_contacts s "
@@ -394,8 +405,11 @@ class PostgresStore:
     ) -> int:
         conn = self.conn
         async with conn.transaction():
-            await conn.execute("CREATE TEMP TABLE IF NOT EXISTS kc_seen_list (contact_id text) ON COMMIT DELETE ROWS")
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS kc_seen_list (contact_id text PRIMARY KEY) ON COMMIT DELETE ROWS"
+            )
             await conn.copy_records_to_table("kc_seen_list", records=[(cid,) for cid in seen])
+            await conn.execute("ANALYZE kc_seen_list")
             done = await conn.execute(
                 "UPDATE contact_list_contacts c SET gone_at = $3 WHERE c.stream_id = $1 AND c.list_id = $2 "
                 "AND c.gone_at IS NULL AND NOT EXISTS (SELECT 1 FROM kc_seen_list s WHERE s.contact_id = c.contact_id)",
