@@ -25,12 +25,15 @@ run leaves them. The price is re-reading that one campaign's pages.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from .client import KoreCampaignClient
 from .errors import InvalidParameterError
@@ -204,28 +207,50 @@ async def _sync_campaign(
     spent: Any,
 ) -> None:
     """One complete pass over a campaign's contacts (from page 1: see the module docstring)."""
+    stream_id = store_stream(client)
     occurrences: dict[str, int] = {}
     seen: set[tuple[str, int]] = set()
     rows: list[tuple[int, CampaignContact]] = []
+    digests: list[tuple[int, bytes]] = []
+    stored = await store.page_digests(stream_id, campaign_id)
+    number = 0
     async with client.iter_campaign_contacts(campaign_id) as stream:
         async for page in stream.pages():
+            number += 1
+            keyed = []
             for row in page.results:
                 ordinal = occurrences.get(row.phone_number, 0)
                 occurrences[row.phone_number] = ordinal + 1
-                rows.append((ordinal, row))
+                keyed.append((ordinal, row))
                 seen.add((row.phone_number, ordinal))
+            digest = _digest(keyed)
+            if stored.get(number) == digest:
+                # written exactly so before (rows and ordinals): nothing to compare, nothing to write
+                report.contacts_unchanged += len(keyed)
+                continue
+            rows += keyed
+            digests.append((number, digest))
             if len(rows) >= WRITE_ROWS:
                 spent()
                 await store.write_campaign_contacts(
-                    store_stream(client), report.run_id, campaign_id, rows, _now(), report
+                    stream_id, report.run_id, campaign_id, rows, _now(), report, digests
                 )
-                rows = []
+                rows, digests = [], []
     spent()
     if rows:
-        await store.write_campaign_contacts(store_stream(client), report.run_id, campaign_id, rows, _now(), report)
+        await store.write_campaign_contacts(stream_id, report.run_id, campaign_id, rows, _now(), report, digests)
     await store.finish_campaign_contacts(
-        store_stream(client), report.run_id, campaign_id, seen, campaign_status, _now(), report
+        stream_id, report.run_id, campaign_id, seen, campaign_status, _now(), report, number
     )
+
+
+_page_encoder = msgspec.json.Encoder()
+
+
+def _digest(keyed: list[tuple[int, CampaignContact]]) -> bytes:
+    """What a page holds, as stored: its rows and their ordinals (a row whose ordinal moved
+    must be written again even if the page's rows did not change)."""
+    return hashlib.blake2b(_page_encoder.encode(keyed), digest_size=16).digest()
 
 
 async def _sync_list(client: KoreCampaignClient, store: Store, report: SyncReport, list_id: str, spent: Any) -> None:

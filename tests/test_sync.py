@@ -199,6 +199,7 @@ TABLES = {
     "contact_status_changes": "stream_id, campaign_id, phone_number, ordinal, changed_fields, before, after",
     "contact_list_contacts": "stream_id, list_id, contact_id, phone_number, gone_at IS NULL",
     "campaign_sync_state": "stream_id, campaign_id, status, complete, rows",
+    "page_digests": "stream_id, campaign_id, page, digest",
 }
 
 

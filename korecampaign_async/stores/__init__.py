@@ -20,6 +20,9 @@ and one line in :func:`open_store`. The contract each method keeps:
   transaction, comparing with what is stored: unchanged rows are not written, changed
   campaign-contact rows also get one ``contact_status_changes`` row. They return the
   :class:`WriteCounts`.
+* ``page_digests`` returns the digest of every page of a campaign as last written;
+  ``write_campaign_contacts`` stores the digests of the pages it writes in the same
+  transaction (a page whose digest is unchanged is then skipped by the next sync).
 * ``finish_*`` methods close a complete pass over one campaign or list: rows the pass did
   not see get ``gone_at`` (never deleted), and the campaign's sync state records whether
   its contacts are complete (what lets the next sync skip a final campaign).
@@ -121,6 +124,8 @@ class Store(Protocol):
         self, stream_id: str, run_id: int, campaigns: Sequence[tuple[str, Campaign]], at: datetime, counts: RunCounts
     ) -> WriteCounts: ...
 
+    async def page_digests(self, stream_id: str, campaign_id: str) -> dict[int, bytes]: ...
+
     async def write_campaign_contacts(
         self,
         stream_id: str,
@@ -129,6 +134,7 @@ class Store(Protocol):
         rows: Sequence[tuple[int, CampaignContact]],
         at: datetime,
         counts: RunCounts,
+        digests: Sequence[tuple[int, bytes]] = (),
     ) -> WriteCounts: ...
 
     async def finish_campaign_contacts(
@@ -140,6 +146,7 @@ class Store(Protocol):
         status: str | None,
         at: datetime,
         counts: RunCounts,
+        pages: int | None = None,
     ) -> int: ...
 
     async def write_list_contacts(

@@ -253,6 +253,7 @@ class PostgresStore:
         rows: Sequence[tuple[int, CampaignContact]],
         at: datetime,
         counts: RunCounts,
+        digests: Sequence[tuple[int, bytes]] = (),
     ) -> WriteCounts:
         conn = self.conn
         records = [
@@ -263,7 +264,7 @@ class PostgresStore:
                 r.dialer_outcome,
                 r.number_of_attempts_so_far,
                 r.bot_session_id,
-                json.dumps(r.agent_disposition_codes),
+                _encode(r.agent_disposition_codes).decode(),
                 r.bot_outbound_status,
                 r.bot_outbound_status_detail,
             )
@@ -316,6 +317,12 @@ class PostgresStore:
                 at,
             )
             result = _counts(returned, len(records))
+            if digests:
+                await conn.executemany(
+                    "INSERT INTO page_digests (stream_id, campaign_id, page, digest) VALUES ($1, $2, $3, $4) "
+                    "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = EXCLUDED.digest",
+                    [(stream_id, campaign_id, page, digest) for page, digest in digests],
+                )
             counts.contacts_inserted += result.inserted
             counts.contacts_updated += result.updated
             counts.contacts_unchanged += result.unchanged
@@ -331,9 +338,17 @@ class PostgresStore:
         status: str | None,
         at: datetime,
         counts: RunCounts,
+        pages: int | None = None,
     ) -> int:
         conn = self.conn
         async with conn.transaction():
+            if pages is not None:  # pages past the end no longer exist
+                await conn.execute(
+                    "DELETE FROM page_digests WHERE stream_id = $1 AND campaign_id = $2 AND page > $3",
+                    stream_id,
+                    campaign_id,
+                    pages,
+                )
             await conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS kc_seen_contacts (phone_number text, ordinal integer, "
                 "PRIMARY KEY (phone_number, ordinal)) ON COMMIT DELETE ROWS"
@@ -365,6 +380,12 @@ class PostgresStore:
             counts.contacts_gone += gone
             await self._save_counts(run_id, counts)
         return gone
+
+    async def page_digests(self, stream_id: str, campaign_id: str) -> dict[int, bytes]:
+        records = await self.conn.fetch(
+            "SELECT page, digest FROM page_digests WHERE stream_id = $1 AND campaign_id = $2", stream_id, campaign_id
+        )
+        return {r["page"]: bytes(r["digest"]) for r in records}
 
     # -- contact lists ------------------------------------------------------------------------
     async def write_list_contacts(

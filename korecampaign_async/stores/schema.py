@@ -9,6 +9,9 @@ campaign, and ``uniqueId`` is documented as optional (the samples send ``""``). 
 counts a number's earlier appearances in the campaign, in API order (0 for the first), so
 duplicate numbers stay distinct rows and a re-sync maps each one back to itself.
 
+``page_digests`` keeps a digest of each page as last written (its rows and their ordinals),
+committed with the rows: a re-sync that meets the same page again skips it without a query.
+
 Rows are never deleted: a row a complete pass no longer sees gets ``gone_at`` (cleared
 again if it comes back). ``last_seen_at`` is the last time the row itself was written
 (inserted, changed, or back from gone): an unchanged row costs no write on a re-sync,
@@ -105,6 +108,13 @@ CREATE TABLE IF NOT EXISTS contact_list_contacts (
     last_changed_at TEXT NOT NULL,
     gone_at TEXT,
     PRIMARY KEY (stream_id, list_id, contact_id)
+);
+CREATE TABLE IF NOT EXISTS page_digests (
+    stream_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    PRIMARY KEY (stream_id, campaign_id, page)
 );
 CREATE TABLE IF NOT EXISTS campaign_sync_state (
     stream_id TEXT NOT NULL,
@@ -213,6 +223,13 @@ CREATE TABLE IF NOT EXISTS contact_list_contacts (
     last_changed_at timestamptz NOT NULL,
     gone_at timestamptz,
     PRIMARY KEY (stream_id, list_id, contact_id)
+);
+CREATE TABLE IF NOT EXISTS page_digests (
+    stream_id text NOT NULL,
+    campaign_id text NOT NULL,
+    page integer NOT NULL,
+    digest bytea NOT NULL,
+    PRIMARY KEY (stream_id, campaign_id, page)
 );
 CREATE TABLE IF NOT EXISTS campaign_sync_state (
     stream_id text NOT NULL,

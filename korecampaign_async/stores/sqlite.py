@@ -56,7 +56,7 @@ def _contact_values(row: CampaignContact) -> tuple[Any, ...]:
         row.dialer_outcome,
         row.number_of_attempts_so_far,
         row.bot_session_id,
-        json.dumps(row.agent_disposition_codes),
+        _encode(row.agent_disposition_codes).decode(),
         row.bot_outbound_status,
         row.bot_outbound_status_detail,
     )
@@ -313,6 +313,7 @@ class SQLiteStore:
         rows: Sequence[tuple[int, CampaignContact]],
         at: datetime,
         counts: RunCounts,
+        digests: Sequence[tuple[int, bytes]] = (),
     ) -> WriteCounts:
         def run() -> WriteCounts:
             now = ts(at)
@@ -320,14 +321,24 @@ class SQLiteStore:
             phones = list({r.phone_number for _, r in rows})
             fields = ", ".join(CONTACT_FIELDS)
             with self._transaction() as conn:
-                stored = {
-                    (row[0], row[1]): (row[2:-1], row[-1])
-                    for row in conn.execute(
-                        f"SELECT phone_number, ordinal, {fields}, gone_at FROM campaign_contacts "
-                        f"WHERE stream_id = ? AND campaign_id = ? AND phone_number IN ({','.join('?' * len(phones))})",
-                        (stream_id, campaign_id, *phones),
-                    )
-                }
+                known = conn.execute(
+                    "SELECT 1 FROM campaign_contacts WHERE stream_id = ? AND campaign_id = ? LIMIT 1",
+                    (stream_id, campaign_id),
+                ).fetchone()
+                # a campaign without stored rows (its first sync) has nothing to compare with
+                stored = (
+                    {
+                        (row[0], row[1]): (row[2:-1], row[-1])
+                        for row in conn.execute(
+                            f"SELECT phone_number, ordinal, {fields}, gone_at FROM campaign_contacts "
+                            f"WHERE stream_id = ? AND campaign_id = ? "
+                            f"AND phone_number IN ({','.join('?' * len(phones))})",
+                            (stream_id, campaign_id, *phones),
+                        )
+                    }
+                    if known
+                    else {}
+                )
                 inserts, updates, changes = [], [], []
                 for ordinal, row in rows:
                     values = _contact_values(row)
@@ -377,6 +388,11 @@ class SQLiteStore:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     changes,
                 )
+                conn.executemany(
+                    "INSERT INTO page_digests (stream_id, campaign_id, page, digest) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = excluded.digest",
+                    [(stream_id, campaign_id, page, digest) for page, digest in digests],
+                )
                 counts.contacts_inserted += result.inserted
                 counts.contacts_updated += result.updated
                 counts.contacts_unchanged += result.unchanged
@@ -394,10 +410,16 @@ class SQLiteStore:
         status: str | None,
         at: datetime,
         counts: RunCounts,
+        pages: int | None = None,
     ) -> int:
         def run() -> int:
             now = ts(at)
             with self._transaction() as conn:
+                if pages is not None:  # pages past the end no longer exist
+                    conn.execute(
+                        "DELETE FROM page_digests WHERE stream_id = ? AND campaign_id = ? AND page > ?",
+                        (stream_id, campaign_id, pages),
+                    )
                 present = conn.execute(
                     "SELECT phone_number, ordinal FROM campaign_contacts "
                     "WHERE stream_id = ? AND campaign_id = ? AND gone_at IS NULL",
@@ -420,6 +442,18 @@ class SQLiteStore:
                 counts.contacts_gone += len(gone)
                 self._save_counts(conn, run_id, counts)
             return len(gone)
+
+        return await self._run(run)
+
+    async def page_digests(self, stream_id: str, campaign_id: str) -> dict[int, bytes]:
+        def run() -> dict[int, bytes]:
+            return {
+                page: bytes(digest)
+                for page, digest in self.conn.execute(
+                    "SELECT page, digest FROM page_digests WHERE stream_id = ? AND campaign_id = ?",
+                    (stream_id, campaign_id),
+                )
+            }
 
         return await self._run(run)
 
