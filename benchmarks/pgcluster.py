@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["bindir", "throwaway_cluster"]
+__all__ = ["bindir", "create_database", "throwaway_cluster"]
 
 
 def bindir() -> str | None:
@@ -67,3 +67,18 @@ def throwaway_cluster() -> Iterator[str]:
     finally:
         subprocess.run([*prefix, f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+async def create_database(admin_dsn: str, prefix: str = "t") -> str:
+    """Create an empty database in the cluster of ``admin_dsn``; return its DSN."""
+    import uuid
+
+    import asyncpg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    return admin_dsn.rsplit("/", 1)[0] + f"/{name}"

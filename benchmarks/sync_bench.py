@@ -19,13 +19,14 @@ import json
 import sqlite3
 import tempfile
 import time
-import uuid
 from typing import Any
 
 from korecampaign_async import KoreCampaignClient, open_store, sync
 from korecampaign_async.emulator import Emulator, campaign_id
+from korecampaign_async.stores.schema import CONTACT_FIELDS
 
 from .harness import EmulatorProcess, RssSampler
+from .pgcluster import create_database
 
 VOICE = 10
 COLUMNS = [
@@ -33,13 +34,7 @@ COLUMNS = [
     "campaign_id",
     "phone_number",
     "ordinal",
-    "unique_id",
-    "dialer_outcome",
-    "number_of_attempts_so_far",
-    "bot_session_id",
-    "agent_disposition_codes",
-    "bot_outbound_status",
-    "bot_outbound_status_detail",
+    *CONTACT_FIELDS,
     "first_seen_at",
     "last_seen_at",
     "last_changed_at",
@@ -134,16 +129,8 @@ async def _sync(emu: EmulatorProcess, url: str, rss: bool = False) -> tuple[Any,
 async def _new_db(kind: str, admin: str | None) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tempfile.mkdtemp(prefix='korecampaign-sync-')}/bench.db"
-    import asyncpg
-
     assert admin is not None
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    return admin.rsplit("/", 1)[0] + f"/{name}"
+    return await create_database(admin, "bench")
 
 
 async def run(p: Any, target: Any) -> dict[str, Any]:

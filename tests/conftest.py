@@ -129,16 +129,8 @@ def postgres_server() -> Iterator[str]:
 
 
 @pytest.fixture
-async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
+async def postgres_url(postgres_server: str) -> str:
     """A fresh, empty database in the session's cluster."""
-    import uuid
+    from benchmarks.pgcluster import create_database
 
-    import asyncpg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_server)
-    try:
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    return await create_database(postgres_server)

@@ -64,17 +64,9 @@ def new_db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         made += 1
         if server is None:
             return DB(f"sqlite:///{tmp_path}/db{made}.db")
-        import uuid
+        from benchmarks.pgcluster import create_database
 
-        import asyncpg
-
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(server)
-        try:
-            await admin.execute(f"CREATE DATABASE {name}")
-        finally:
-            await admin.close()
-        return DB(server.rsplit("/", 1)[0] + f"/{name}")
+        return DB(await create_database(server))
 
     return make
 
