@@ -213,6 +213,9 @@ async def _sync_campaign(
     rows: list[tuple[int, CampaignContact]] = []
     digests: list[tuple[int, bytes]] = []
     stored = await store.page_digests(stream_id, campaign_id)
+    # No digest: this campaign's rows were never written (rows are written with their digests),
+    # so this pass can bulk-insert them without comparing.
+    fresh = not stored
     number = 0
     async with client.iter_campaign_contacts(campaign_id) as stream:
         async for page in stream.pages():
@@ -233,12 +236,12 @@ async def _sync_campaign(
             if len(rows) >= WRITE_ROWS:
                 spent()
                 await store.write_campaign_contacts(
-                    stream_id, report.run_id, campaign_id, rows, _now(), report, digests
+                    stream_id, report.run_id, campaign_id, rows, _now(), report, digests, fresh
                 )
                 rows, digests = [], []
     spent()
     if rows:
-        await store.write_campaign_contacts(stream_id, report.run_id, campaign_id, rows, _now(), report, digests)
+        await store.write_campaign_contacts(stream_id, report.run_id, campaign_id, rows, _now(), report, digests, fresh)
     await store.finish_campaign_contacts(
         stream_id, report.run_id, campaign_id, seen, campaign_status, _now(), report, number
     )

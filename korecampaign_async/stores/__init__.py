@@ -23,6 +23,8 @@ and one line in :func:`open_store`. The contract each method keeps:
 * ``page_digests`` returns the digest of every page of a campaign as last written;
   ``write_campaign_contacts`` stores the digests of the pages it writes in the same
   transaction (a page whose digest is unchanged is then skipped by the next sync).
+  ``fresh=True`` promises that the campaign had no stored rows when this pass began (it has
+  no page digests), so the rows can be bulk-inserted without comparing.
 * ``finish_*`` methods close a complete pass over one campaign or list: rows the pass did
   not see get ``gone_at`` (never deleted), and the campaign's sync state records whether
   its contacts are complete (what lets the next sync skip a final campaign).
@@ -135,6 +137,7 @@ class Store(Protocol):
         at: datetime,
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]] = (),
+        fresh: bool = False,
     ) -> WriteCounts: ...
 
     async def finish_campaign_contacts(

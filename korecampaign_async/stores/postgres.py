@@ -254,8 +254,11 @@ class PostgresStore:
         at: datetime,
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]] = (),
+        fresh: bool = False,
     ) -> WriteCounts:
         conn = self.conn
+        if fresh:  # nothing stored to compare with: binary COPY straight into the table
+            return await self._copy_new_contacts(stream_id, run_id, campaign_id, rows, at, counts, digests)
         records = [
             (
                 r.phone_number,
@@ -317,17 +320,67 @@ class PostgresStore:
                 at,
             )
             result = _counts(returned, len(records))
-            if digests:
-                await conn.executemany(
-                    "INSERT INTO page_digests (stream_id, campaign_id, page, digest) VALUES ($1, $2, $3, $4) "
-                    "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = EXCLUDED.digest",
-                    [(stream_id, campaign_id, page, digest) for page, digest in digests],
-                )
+            await self._store_digests(stream_id, campaign_id, digests)
             counts.contacts_inserted += result.inserted
             counts.contacts_updated += result.updated
             counts.contacts_unchanged += result.unchanged
             await self._save_counts(run_id, counts)
         return result
+
+    async def _copy_new_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        rows: Sequence[tuple[int, CampaignContact]],
+        at: datetime,
+        counts: RunCounts,
+        digests: Sequence[tuple[int, bytes]],
+    ) -> WriteCounts:
+        conn = self.conn
+        records = [
+            (
+                stream_id,
+                campaign_id,
+                r.phone_number,
+                ordinal,
+                r.unique_id,
+                r.dialer_outcome,
+                r.number_of_attempts_so_far,
+                r.bot_session_id,
+                _encode(r.agent_disposition_codes).decode(),
+                r.bot_outbound_status,
+                r.bot_outbound_status_detail,
+                at,
+                at,
+                at,
+            )
+            for ordinal, r in rows
+        ]
+        columns = [
+            "stream_id",
+            "campaign_id",
+            "phone_number",
+            "ordinal",
+            *CONTACT_FIELDS,
+            "first_seen_at",
+            "last_seen_at",
+            "last_changed_at",
+        ]
+        async with conn.transaction():
+            await conn.copy_records_to_table("campaign_contacts", records=records, columns=columns)
+            await self._store_digests(stream_id, campaign_id, digests)
+            counts.contacts_inserted += len(records)
+            await self._save_counts(run_id, counts)
+        return WriteCounts(inserted=len(records))
+
+    async def _store_digests(self, stream_id: str, campaign_id: str, digests: Sequence[tuple[int, bytes]]) -> None:
+        if digests:
+            await self.conn.executemany(
+                "INSERT INTO page_digests (stream_id, campaign_id, page, digest) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = EXCLUDED.digest",
+                [(stream_id, campaign_id, page, digest) for page, digest in digests],
+            )
 
     async def finish_campaign_contacts(
         self,

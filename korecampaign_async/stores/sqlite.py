@@ -314,6 +314,7 @@ class SQLiteStore:
         at: datetime,
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]] = (),
+        fresh: bool = False,
     ) -> WriteCounts:
         def run() -> WriteCounts:
             now = ts(at)
@@ -321,10 +322,13 @@ class SQLiteStore:
             phones = list({r.phone_number for _, r in rows})
             fields = ", ".join(CONTACT_FIELDS)
             with self._transaction() as conn:
-                known = conn.execute(
-                    "SELECT 1 FROM campaign_contacts WHERE stream_id = ? AND campaign_id = ? LIMIT 1",
-                    (stream_id, campaign_id),
-                ).fetchone()
+                known = (
+                    not fresh
+                    and conn.execute(
+                        "SELECT 1 FROM campaign_contacts WHERE stream_id = ? AND campaign_id = ? LIMIT 1",
+                        (stream_id, campaign_id),
+                    ).fetchone()
+                )
                 # a campaign without stored rows (its first sync) has nothing to compare with
                 stored = (
                     {
