@@ -17,6 +17,7 @@ The pieces, each usable alone:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -513,19 +514,23 @@ async def export_stream(
 
     On success the sink is finished (moved into place) and the checkpoint removed. On any
     failure or cancellation the checkpoint is saved at the last fully written page and the
-    exception propagates, leaving the ``.part`` output for a resume.
-    """
+    exception propagates, leaving the ``.part`` output for a resume. A failure while a page
+    is being written (a full disk) keeps the checkpoint saved before that page."""
+
     start = time.perf_counter()
     base_rows = checkpoint.rows if checkpoint else 0
     rows = base_rows
     pages = 0
     last_save = 0.0
     completed = False
+    writing = False  # a failure inside sink.write leaves the page half written
     try:
         # `async with`: a failure (a closed pipe, a full disk) stops the stream's requests at once
         async with stream:
             async for page in stream.pages():
+                writing = True
                 sink.write(page.results)
+                writing = False
                 rows += len(page.results)
                 pages += 1
                 now = time.perf_counter()
@@ -549,10 +554,14 @@ async def export_stream(
         completed = True
     finally:
         if not completed:
-            if checkpoint is not None:
+            if checkpoint is not None and not writing:
                 checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, sink.state()
                 checkpoint.save()
-            sink.close()
+            # else: the page being written may be partly in the file; the checkpoint saved last
+            # (or none: start over) still describes whole pages, and a resume truncates the file
+            # back to its offset and fetches that page again
+            with contextlib.suppress(OSError):
+                sink.close()
     if checkpoint is not None:
         checkpoint.remove()
     return ExportResult(
