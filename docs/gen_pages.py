@@ -18,6 +18,7 @@ GROUPS = {
     "Authentication": ["JWTAuth", "StaticTokenAuth", "AuthProvider"],
     "Records": ["Campaign", "CampaignContact", "Contact", "CampaignFilters", "Page"],
     "Rate budgets": ["RateLimit", "RateLimiter", "RedisRateLimit"],
+    "Sync to a database": ["sync", "SyncReport", "FINAL_STATUSES", "Store", "open_store"],
     "Instrumentation": ["Hooks", "RequestEvent", "ResponseEvent", "RetryEvent", "PageEvent"],
 }
 
