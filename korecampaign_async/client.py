@@ -364,6 +364,7 @@ class KoreCampaignClient:
             prefetch,
             strict,
             self._readings["campaigns"],
+            Campaign,
         )
 
     # -- campaign contacts ------------------------------------------------------------------
@@ -416,6 +417,8 @@ class KoreCampaignClient:
             on_change,
             prefetch,
             strict,
+            None,
+            CampaignContact,
         )
 
     # -- contact lists ----------------------------------------------------------------------
@@ -465,6 +468,7 @@ class KoreCampaignClient:
             prefetch,
             strict,
             self._readings["contacts"],
+            Contact,
         )
 
     # -- many campaigns under one budget ----------------------------------------------------
@@ -497,6 +501,7 @@ class KoreCampaignClient:
         prefetch: int | None = None,
         strict: bool | None = None,
         reading: ReadingCell | None = None,
+        record_type: type[Any] | None = None,
     ) -> RecordStream[T]:
         """A stream whose workers fetch response bodies (``request`` with :data:`RAW_BODY`)
         and whose consumer decodes each with ``decoder`` when it gets there (see
@@ -533,4 +538,5 @@ class KoreCampaignClient:
             stats=transport.stats,
             hooks=transport.hooks,
             concurrency=transport.concurrency,
+            record_type=record_type,
         )

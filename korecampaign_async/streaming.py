@@ -145,6 +145,8 @@ class RecordStream(Generic[T]):
         stats: the client's counters.
         hooks: the client's instrumentation callbacks.
         concurrency: the client's limiter; enables spare workers for retrying requests.
+        record_type: the struct of the records (what the columnar methods derive their
+            Arrow schema from).
     """
 
     def __init__(
@@ -163,8 +165,10 @@ class RecordStream(Generic[T]):
         stats: ClientStats | None = None,
         hooks: Hooks | None = None,
         concurrency: AdaptiveConcurrency | None = None,
+        record_type: type[Any] | None = None,
     ) -> None:
         self._fetch_page = fetch_page
+        self.record_type = record_type
         self._materialize = materialize
         self._reading = reading
         self.plan = PaginationPlan(
@@ -289,6 +293,46 @@ class RecordStream(Generic[T]):
     async def collect(self) -> list[T]:
         """Gather every record into a list (convenient for small result sets only)."""
         return [record async for record in self]
+
+    # -- columnar output (extra "arrow"; see korecampaign_async.arrow) ------------------------
+    def _typed(self) -> type[Any]:
+        if self.record_type is None:
+            raise TypeError("this stream was built without a record_type: no Arrow schema to derive")
+        return self.record_type
+
+    def arrow_batches(self, rows: int = 65_536) -> AsyncIterator[Any]:
+        """``pyarrow.RecordBatch`` es of ``rows`` rows, converted page by page (memory: one
+        batch). Consumes the stream."""
+        from .arrow import record_batches
+
+        return record_batches(self, self._typed(), rows)
+
+    async def to_arrow(self) -> Any:
+        """Every record as one ``pyarrow.Table`` with the record type's typed schema."""
+        from .arrow import _pyarrow, arrow_schema
+
+        batches = [batch async for batch in self.arrow_batches()]
+        return _pyarrow().Table.from_batches(batches, schema=arrow_schema(self._typed()))
+
+    async def to_polars(self) -> Any:
+        """Every record as a ``polars.DataFrame`` (needs polars)."""
+        try:
+            import polars
+        except ImportError:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError("to_polars() needs polars: pip install polars", missing=["polars"]) from None
+        return polars.from_arrow(await self.to_arrow())
+
+    async def to_pandas(self) -> Any:
+        """Every record as a ``pandas.DataFrame`` (needs pandas; timestamps stay UTC-aware)."""
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError("to_pandas() needs pandas: pip install pandas", missing=["pandas"]) from None
+        return (await self.to_arrow()).to_pandas()
 
 
 async def _run(
