@@ -33,6 +33,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
+from .arrow import arrow_schema, to_batch
 from .errors import ConfigurationError, InvalidParameterError
 from .models import Campaign, CampaignContact
 from .streaming import RecordStream
@@ -297,9 +298,12 @@ class CsvSink(_ByteSink):
 class ParquetSink:
     """Parquet with a typed schema (pyarrow, extra ``parquet``).
 
-    Pages are written into numbered part files of about ``rows_per_part`` rows under
-    ``FILE.parts/``; the checkpoint lists the finished parts, so a resume keeps them and
-    drops the unfinished one. :meth:`finish` merges the parts into ``FILE``.
+    The schema is the record type's Arrow schema (:func:`korecampaign_async.arrow.arrow_schema`:
+    nested objects as structs, lists as lists). Pages are buffered as Arrow batches and written
+    as row groups of ``row_group_rows`` rows when they fill (memory: one row group), into
+    numbered part files of about ``rows_per_part`` rows under ``FILE.parts/``; the checkpoint
+    lists the finished parts, so a resume keeps them and drops the unfinished one.
+    :meth:`finish` merges the parts into ``FILE`` one row group at a time.
     """
 
     def __init__(
@@ -308,7 +312,8 @@ class ParquetSink:
         record_type: type[msgspec.Struct],
         *,
         resume_state: dict[str, Any] | None = None,
-        rows_per_part: int = 50_000,
+        rows_per_part: int = 200_000,
+        row_group_rows: int = 65_536,
     ) -> None:
         try:
             import pyarrow as pa
@@ -320,17 +325,10 @@ class ParquetSink:
         self._pa = pa
         self._pq = pq
         self.path = path
-        self.columns = columns_for(record_type)
-        types = {
-            "str": pa.string(),
-            "int": pa.int64(),
-            "float": pa.float64(),
-            "bool": pa.bool_(),
-            "datetime": pa.timestamp("ms", tz="UTC"),
-            "list": pa.list_(pa.string()),
-            "json": pa.string(),
-        }
-        self.schema = pa.schema([pa.field(c.name, types[c.kind]) for c in self.columns])
+        self.record_type = record_type
+        # the schema columnar output uses too (korecampaign_async.arrow): nested objects as
+        # structs, lists as lists, timestamps in UTC
+        self.schema = arrow_schema(record_type)
         self.dir = path + ".parts"
         self.rows_per_part = rows_per_part
         if resume_state is not None:
@@ -350,29 +348,34 @@ class ParquetSink:
         self._writer: Any = None
         self._current = ""
         self._rows_in_part = 0
+        self.row_group_rows = row_group_rows
+        self._pending: list[Any] = []
+        self._pending_rows = 0
 
     def write(self, records: Sequence[msgspec.Struct]) -> None:
-        rows = flatten(records, self.columns)
-        arrays = []
-        for i, column in enumerate(self.columns):
-            values = [row[i] for row in rows]
-            if column.kind == "json":
-                values = [None if v is None else msgspec.json.encode(v).decode() for v in values]
-            elif column.kind == "list":
-                values = [None if v is None else [str(x) for x in v] for v in values]
-            elif column.kind == "str":
-                values = [None if v is None else str(v) for v in values]
-            arrays.append(self._pa.array(values, type=self.schema.field(i).type))
-        table = self._pa.Table.from_arrays(arrays, schema=self.schema)
+        if not records:
+            return
+        self._pending.append(to_batch(list(records), self.record_type))
+        self._pending_rows += len(records)
+        if self._pending_rows >= self.row_group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write what is buffered as one row group (row groups are written as they fill)."""
+        if not self._pending:
+            return
+        table = self._pa.Table.from_batches(self._pending, schema=self.schema)
         if self._writer is None:
             self._current = os.path.join(self.dir, f"part-{len(self.parts):06d}.parquet")
             self._writer = self._pq.ParquetWriter(self._current, self.schema)
-        self._writer.write_table(table)
-        self._rows_in_part += len(rows)
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._rows_in_part += table.num_rows
+        self._pending, self._pending_rows = [], 0
         if self._rows_in_part >= self.rows_per_part:
             self._close_part()
 
     def _close_part(self) -> None:
+        self._flush()
         if self._writer is not None:
             self._writer.close()
             self.parts.append(self._current)
@@ -391,13 +394,16 @@ class ParquetSink:
             if not self.parts:
                 writer.write_table(self.schema.empty_table())
             for part in self.parts:
-                writer.write_table(self._pq.read_table(part, schema=self.schema))
+                source = self._pq.ParquetFile(part)
+                for group in range(source.num_row_groups):  # one row group in memory at a time
+                    writer.write_table(source.read_row_group(group))
         os.replace(tmp, self.path)
         for part in self.parts:
             os.remove(part)
         os.rmdir(self.dir)
 
     def close(self) -> None:
+        self._pending, self._pending_rows = [], 0  # not durable: fetched again on resume
         if self._writer is not None:
             self._writer.close()  # unfinished part; not in the checkpoint, removed on resume
             self._writer = None
