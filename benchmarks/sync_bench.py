@@ -23,22 +23,13 @@ from typing import Any
 
 from korecampaign_async import KoreCampaignClient, open_store, sync
 from korecampaign_async.emulator import Emulator, campaign_id
-from korecampaign_async.stores.schema import CONTACT_FIELDS
+from korecampaign_async.stores.schema import CONTACT_COLUMNS
 
 from .harness import EmulatorProcess, RssSampler
 from .pgcluster import create_database
 
 VOICE = 10
-COLUMNS = [
-    "stream_id",
-    "campaign_id",
-    "phone_number",
-    "ordinal",
-    *CONTACT_FIELDS,
-    "first_seen_at",
-    "last_seen_at",
-    "last_changed_at",
-]
+COLUMNS = list(CONTACT_COLUMNS)
 
 
 def _rows(index: int, count: int, stamp: Any) -> list[tuple[Any, ...]]:

@@ -25,7 +25,7 @@ import msgspec
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
 from ..models import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts, mask_url
-from .schema import CONTACT_FIELDS, POSTGRES_DDL, SCHEMA_VERSION
+from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, POSTGRES_DDL, SCHEMA_VERSION
 
 __all__ = ["PostgresStore"]
 
@@ -357,18 +357,8 @@ class PostgresStore:
             )
             for ordinal, r in rows
         ]
-        columns = [
-            "stream_id",
-            "campaign_id",
-            "phone_number",
-            "ordinal",
-            *CONTACT_FIELDS,
-            "first_seen_at",
-            "last_seen_at",
-            "last_changed_at",
-        ]
         async with conn.transaction():
-            await conn.copy_records_to_table("campaign_contacts", records=records, columns=columns)
+            await conn.copy_records_to_table("campaign_contacts", records=records, columns=list(CONTACT_COLUMNS))
             await self._store_digests(stream_id, campaign_id, digests)
             counts.contacts_inserted += len(records)
             await self._save_counts(run_id, counts)

@@ -20,7 +20,7 @@ and ``campaign_sync_state.synced_at`` says when every row not gone was last conf
 
 from __future__ import annotations
 
-__all__ = ["CONTACT_FIELDS", "OUTCOME_FIELDS", "POSTGRES_DDL", "SCHEMA_VERSION", "SQLITE_DDL"]
+__all__ = ["CONTACT_COLUMNS", "CONTACT_FIELDS", "OUTCOME_FIELDS", "POSTGRES_DDL", "SCHEMA_VERSION", "SQLITE_DDL"]
 
 SCHEMA_VERSION = 1
 
@@ -36,6 +36,17 @@ CONTACT_FIELDS = (
 )
 #: The fields whose changes ``contact_status_changes`` records (all of them: each is an outcome).
 OUTCOME_FIELDS = CONTACT_FIELDS
+#: Every column of ``campaign_contacts`` a new row is written with (``gone_at`` starts NULL).
+CONTACT_COLUMNS = (
+    "stream_id",
+    "campaign_id",
+    "phone_number",
+    "ordinal",
+    *CONTACT_FIELDS,
+    "first_seen_at",
+    "last_seen_at",
+    "last_changed_at",
+)
 
 SQLITE_DDL = """
 CREATE TABLE IF NOT EXISTS schema_version (
