@@ -509,6 +509,26 @@ def _sync_summary(r: Any) -> str:
     return "\n".join(lines)
 
 
+async def _run_report(args: argparse.Namespace, client: KoreCampaignClient | None) -> int:
+    from .report import gather_from_api, gather_from_db, render_html
+
+    if args.db:
+        stream_id = resolve_env(args).get("KORE_STREAM_ID") or None
+        report = await gather_from_db(args.db, args.id, stream_id)
+    else:
+        assert client is not None
+        report = await gather_from_api(client, args.id)
+    page = render_html(report)
+    if args.out == "-":
+        sys.stdout.write(page)
+    else:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        if not args.quiet:
+            print(f"wrote {args.out}: {report.contacts:,} contacts of {report.campaign_id}", file=sys.stderr)
+    return EXIT_OK
+
+
 async def _run_check(args: argparse.Namespace, client: KoreCampaignClient) -> int:
     from .check import run_check
 
@@ -885,6 +905,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "report",
+        parents=[conn],
+        formatter_class=raw,
+        help="write an HTML report of a campaign's outcomes",
+        description="Write one self-contained HTML page (opens offline: inline SVG charts, no script) with a voice "
+        "campaign's totals, outcome and status breakdowns, attempts and top disposition codes; from the API, or "
+        "with --db from a database `korecampaign sync` keeps, adding outcome changes per day.",
+        epilog="examples:\n  korecampaign report cd-9e14b72-... --out report.html\n"
+        "  korecampaign report cd-9e14b72-... --db sqlite:///korecampaign.db",
+    )
+    p.add_argument("id", metavar="CAMPAIGN_ID")
+    p.add_argument("--out", default="report.html", help="the HTML file (default report.html; - for stdout)")
+    p.add_argument(
+        "--db", help="report from this synced database instead of the API (sqlite:///... or postgresql://...)"
+    )
+
+    p = sub.add_parser(
         "check",
         parents=[conn],
         formatter_class=raw,
@@ -983,6 +1020,8 @@ def _exit_code(exc: BaseException) -> int:
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return await _run_demo(args)
+    if args.command == "report" and args.db:  # from the database: no API client needed
+        return await _run_report(args, None)
     store: Any = None
     if args.command == "sync":
         from .stores import open_store
@@ -1005,6 +1044,8 @@ async def _dispatch_with(args: argparse.Namespace, store: Any) -> int:
                 return await _run_campaign(args, client)
             if args.command == "check":
                 return await _run_check(args, client)
+            if args.command == "report":
+                return await _run_report(args, client)
             if args.command == "sync":
                 return await _run_sync(args, client, reporter, store)
             if args.what == "all-campaign-contacts":
