@@ -15,7 +15,18 @@ from .harness import machine_info
 from .report import markdown, plot
 from .scenarios import PROFILES, run_all
 
-SCENARIOS = ("decode", "cpu_ceiling", "latency_sweep", "memory", "faults", "budget", "fleet", "scaling", "sync")
+SCENARIOS = (
+    "decode",
+    "cpu_ceiling",
+    "latency_sweep",
+    "memory",
+    "faults",
+    "budget",
+    "fleet",
+    "scaling",
+    "sync",
+    "export",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,6 +73,15 @@ COLUMNS = {
         "rows_per_s",
         "vs_single_campaign",
     ],
+    "export": [
+        "format",
+        "rows",
+        "runs",
+        "fetch_alone_rows_per_s",
+        "export_rows_per_s",
+        "export_vs_fetch",
+        "peak_rss_growth_mb",
+    ],
     "sync": [
         "store",
         "rows",

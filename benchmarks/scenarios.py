@@ -27,7 +27,7 @@ from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
 from korecampaign_async.models import CampaignContact, Envelope, PageData
 from korecampaign_async.ratelimit import SlidingWindowLog, parse_windows
 
-from . import contenders, sync_bench
+from . import contenders, export_bench, sync_bench
 from .harness import EmulatorProcess, Measurement, measure, measure_interleaved
 
 CAMPAIGN = campaign_id(0)
@@ -54,6 +54,7 @@ class Profile:
     decode_seconds: float = 1.0
     notes: list[str] = field(default_factory=list)
     sync_rows: int = 1_000_000
+    export_rows: int = 1_000_000
 
 
 PROFILES = {
@@ -90,9 +91,26 @@ PROFILES = {
         False,
         0.3,
         sync_rows=100_000,
+        export_rows=200_000,
     ),
     "tiny": Profile(
-        "tiny", 1, 2_000, [0, 5], [1, 4], 2_000, 5_000, 2_000, 25, "10/1s", 20, 3, 300, False, 0.05, sync_rows=5_000
+        "tiny",
+        1,
+        2_000,
+        [0, 5],
+        [1, 4],
+        2_000,
+        5_000,
+        2_000,
+        25,
+        "10/1s",
+        20,
+        3,
+        300,
+        False,
+        0.05,
+        sync_rows=5_000,
+        export_rows=5_000,
     ),
 }
 
@@ -610,6 +628,7 @@ async def run_all(p: Profile, out_dir: Path, only: set[str] | None, log: Any, ch
         ("fleet", lambda: fleet(p) if p.fleet else _skipped("fleet scenario runs in the full profile")),
         ("scaling", lambda: scaling(p)),
         ("sync", lambda: sync_bench.run(p, target)),
+        ("export", lambda: export_bench.run(p, target)),
     ]
     for name, run in plan:
         if only and name not in only:

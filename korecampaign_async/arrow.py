@@ -29,7 +29,7 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     from .streaming import RecordStream
 
-__all__ = ["arrow_schema", "record_batches"]
+__all__ = ["ColumnBuffer", "arrow_schema", "record_batches", "to_batch"]
 
 #: Fields that exist only while decoding (``_id`` is folded into ``id``).
 _SKIP = frozenset({"legacy_id"})
@@ -106,6 +106,57 @@ def arrow_schema(record_type: type[msgspec.Struct]) -> Any:
     return _plan(record_type)[0]
 
 
+class ColumnBuffer:
+    """Rows of ``record_type`` gathered column by column (one Python list per field), turned
+    into a ``pyarrow.RecordBatch`` with one ``pyarrow.array`` call per column: the per-row
+    work is an attribute read, not a dict per row."""
+
+    def __init__(self, record_type: type[msgspec.Struct]) -> None:
+        pa = _pyarrow()
+        self._pa = pa
+        self.schema, as_json, _ = _plan(record_type)
+        info = mi.type_info(record_type)
+        assert isinstance(info, mi.StructType)
+        self._fields: list[tuple[str, str]] = []  # (attribute, how: plain | json | nested)
+        for f in info.fields:
+            if f.name in _SKIP:
+                continue
+            arrow_type = self.schema.field(f.encode_name).type
+            if f.encode_name in as_json:
+                how = "json"
+            elif pa.types.is_struct(arrow_type) or (
+                pa.types.is_list(arrow_type) and pa.types.is_struct(arrow_type.value_type)
+            ):
+                how = "nested"
+            else:
+                how = "plain"
+            self._fields.append((f.name, how))
+        self._columns: list[list[Any]] = [[] for _ in self._fields]
+        self.rows = 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def extend(self, records: list[Any]) -> None:
+        for (attribute, how), column in zip(self._fields, self._columns, strict=True):
+            values = [getattr(r, attribute) for r in records]
+            if how == "json":
+                values = [None if v is None else json.dumps(msgspec.to_builtins(v)) for v in values]
+            elif how == "nested":
+                values = msgspec.to_builtins(values, builtin_types=(dt.datetime,))
+            column.extend(values)
+        self.rows += len(records)
+
+    def take(self) -> Any:
+        """The gathered rows as one ``RecordBatch``; the buffer is empty afterwards."""
+        pa = self._pa
+        arrays = [pa.array(column, type=field.type) for column, field in zip(self._columns, self.schema, strict=True)]
+        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        self._columns = [[] for _ in self._fields]
+        self.rows = 0
+        return batch
+
+
 def to_batch(records: list[Any], record_type: type[msgspec.Struct]) -> Any:
     """One ``pyarrow.RecordBatch`` of ``records`` (structs of ``record_type``)."""
     pa = _pyarrow()
@@ -131,21 +182,15 @@ async def record_batches(
         from .errors import InvalidParameterError
 
         raise InvalidParameterError("rows", rows, "an integer >= 1")
-    pa = _pyarrow()
-    schema = arrow_schema(record_type)
-    pending: list[Any] = []
-    count = 0
+    buffer = ColumnBuffer(record_type)
     async with stream:
         async for page in stream.pages():
-            if not page.results:
-                continue
-            pending.append(to_batch(page.results, record_type))
-            count += len(page.results)
-            while count >= rows:
-                table = pa.Table.from_batches(pending, schema=schema)
-                yield table.slice(0, rows).combine_chunks().to_batches()[0]
-                rest = table.slice(rows)
-                pending = rest.combine_chunks().to_batches() if rest.num_rows else []
-                count -= rows
-    if count:
-        yield pa.Table.from_batches(pending, schema=schema).combine_chunks().to_batches()[0]
+            results = page.results
+            while results:
+                room = rows - len(buffer)
+                buffer.extend(results[:room])
+                results = results[room:]
+                if len(buffer) >= rows:
+                    yield buffer.take()
+    if len(buffer):
+        yield buffer.take()

@@ -33,7 +33,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
-from .arrow import arrow_schema, to_batch
+from .arrow import ColumnBuffer, arrow_schema
 from .errors import ConfigurationError, InvalidParameterError
 from .models import Campaign, CampaignContact
 from .streaming import RecordStream
@@ -349,28 +349,25 @@ class ParquetSink:
         self._current = ""
         self._rows_in_part = 0
         self.row_group_rows = row_group_rows
-        self._pending: list[Any] = []
-        self._pending_rows = 0
+        self._buffer = ColumnBuffer(record_type)
 
     def write(self, records: Sequence[msgspec.Struct]) -> None:
         if not records:
             return
-        self._pending.append(to_batch(list(records), self.record_type))
-        self._pending_rows += len(records)
-        if self._pending_rows >= self.row_group_rows:
+        self._buffer.extend(list(records))
+        if len(self._buffer) >= self.row_group_rows:
             self._flush()
 
     def _flush(self) -> None:
         """Write what is buffered as one row group (row groups are written as they fill)."""
-        if not self._pending:
+        if not len(self._buffer):
             return
-        table = self._pa.Table.from_batches(self._pending, schema=self.schema)
+        table = self._pa.Table.from_batches([self._buffer.take()], schema=self.schema)
         if self._writer is None:
             self._current = os.path.join(self.dir, f"part-{len(self.parts):06d}.parquet")
             self._writer = self._pq.ParquetWriter(self._current, self.schema)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self._rows_in_part += table.num_rows
-        self._pending, self._pending_rows = [], 0
         if self._rows_in_part >= self.rows_per_part:
             self._close_part()
 
@@ -403,7 +400,7 @@ class ParquetSink:
         os.rmdir(self.dir)
 
     def close(self) -> None:
-        self._pending, self._pending_rows = [], 0  # not durable: fetched again on resume
+        self._buffer = ColumnBuffer(self.record_type)  # not durable: fetched again on resume
         if self._writer is not None:
             self._writer.close()  # unfinished part; not in the checkpoint, removed on resume
             self._writer = None
