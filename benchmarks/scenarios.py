@@ -23,9 +23,9 @@ from typing import Any
 import msgspec
 
 from korecampaign_async import KoreCampaignClient, RateLimit
+from korecampaign_async.check import seconds_for
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
 from korecampaign_async.models import CampaignContact, Envelope, PageData
-from korecampaign_async.ratelimit import SlidingWindowLog, parse_windows
 
 from . import contenders, export_bench, sync_bench
 from .harness import EmulatorProcess, Measurement, measure, measure_interleaved
@@ -423,13 +423,7 @@ async def faults(p: Profile) -> dict[str, Any]:
 # -- budget-bound -------------------------------------------------------------------------------
 def ideal_seconds(requests: int, spec: str) -> float:
     """Time a perfect client needs for ``requests`` under rolling ``spec`` (zero latency)."""
-    log = SlidingWindowLog(parse_windows(spec))
-    now = 0.0
-    for _ in range(requests):
-        wait = log.delay(now)
-        now += max(0.0, wait)
-        log.record(now)
-    return now
+    return seconds_for(requests, spec)
 
 
 async def budget(p: Profile) -> dict[str, Any]:

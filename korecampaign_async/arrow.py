@@ -29,7 +29,7 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     from .streaming import RecordStream
 
-__all__ = ["ColumnBuffer", "arrow_schema", "record_batches", "to_batch"]
+__all__ = ["ColumnBuffer", "arrow_schema", "record_batches"]
 
 #: Fields that exist only while decoding (``_id`` is folded into ``id``).
 _SKIP = frozenset({"legacy_id"})
@@ -83,21 +83,13 @@ def _fields(pa: Any, t: mi.StructType) -> list[Any]:
 
 
 @cache
-def _plan(record_type: type[msgspec.Struct]) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
-    """The schema, the fields kept as JSON text, and the list fields (never null)."""
+def _plan(record_type: type[msgspec.Struct]) -> tuple[Any, tuple[str, ...]]:
+    """The schema, and the fields kept as JSON text."""
     pa = _pyarrow()
     info = mi.type_info(record_type)
     assert isinstance(info, mi.StructType)
-    as_json, lists = [], []
-    for f in info.fields:
-        if f.name in _SKIP:
-            continue
-        arrow_type, json_text = _arrow_type(pa, f.type)
-        if json_text:
-            as_json.append(f.encode_name)
-        elif pa.types.is_list(arrow_type):
-            lists.append(f.encode_name)
-    return pa.schema(_fields(pa, info)), tuple(as_json), tuple(lists)
+    as_json = [f.encode_name for f in info.fields if f.name not in _SKIP and _arrow_type(pa, f.type)[1]]
+    return pa.schema(_fields(pa, info)), tuple(as_json)
 
 
 def arrow_schema(record_type: type[msgspec.Struct]) -> Any:
@@ -114,7 +106,7 @@ class ColumnBuffer:
     def __init__(self, record_type: type[msgspec.Struct]) -> None:
         pa = _pyarrow()
         self._pa = pa
-        self.schema, as_json, _ = _plan(record_type)
+        self.schema, as_json = _plan(record_type)
         info = mi.type_info(record_type)
         assert isinstance(info, mi.StructType)
         self._fields: list[tuple[str, str]] = []  # (attribute, how: plain | json | nested)
@@ -155,22 +147,6 @@ class ColumnBuffer:
         self._columns = [[] for _ in self._fields]
         self.rows = 0
         return batch
-
-
-def to_batch(records: list[Any], record_type: type[msgspec.Struct]) -> Any:
-    """One ``pyarrow.RecordBatch`` of ``records`` (structs of ``record_type``)."""
-    pa = _pyarrow()
-    schema, as_json, lists = _plan(record_type)
-    rows = msgspec.to_builtins(records, builtin_types=(dt.datetime,))
-    for row in rows:
-        for name in as_json:
-            value = row.get(name)
-            if value is not None:
-                row[name] = json.dumps(value)
-        for name in lists:
-            row.setdefault(name, [])  # omitted because empty (omit_defaults): an empty list, not null
-        row.pop("_id", None)
-    return pa.RecordBatch.from_pylist(rows, schema=schema)
 
 
 async def record_batches(

@@ -362,9 +362,9 @@ class KoreCampaignClient:
             start_page,
             on_change,
             prefetch,
-            strict,
-            self._readings["campaigns"],
-            Campaign,
+            strict=strict,
+            reading=self._readings["campaigns"],
+            record_type=Campaign,
         )
 
     # -- campaign contacts ------------------------------------------------------------------
@@ -416,9 +416,8 @@ class KoreCampaignClient:
             start_page,
             on_change,
             prefetch,
-            strict,
-            None,
-            CampaignContact,
+            strict=strict,
+            record_type=CampaignContact,
         )
 
     # -- contact lists ----------------------------------------------------------------------
@@ -466,9 +465,9 @@ class KoreCampaignClient:
             start_page,
             on_change,
             prefetch,
-            strict,
-            self._readings["contacts"],
-            Contact,
+            strict=strict,
+            reading=self._readings["contacts"],
+            record_type=Contact,
         )
 
     # -- many campaigns under one budget ----------------------------------------------------

@@ -324,22 +324,22 @@ class AdaptiveConcurrency:
 
     def _start_hold(self, now: float) -> None:
         self.holds += 1
-        self._hold_wait = self.hold_initial
         self._hold_since = now
-        self._hold_seq = self._started
         self._limit_after_hold = max(1, self.limit // 2)
         self.limit = 1  # one probe at a time while holding
-        self.pause(self._hold_wait)
-        if self.on_hold is not None:
-            self.on_hold(self._hold_wait, 0.0)
+        self._hold(self.hold_initial, now)
 
     def _grow_hold(self, now: float) -> None:
         assert self._hold_wait is not None
-        self._hold_wait = min(self._hold_wait * self.hold_growth, self.hold_max)
+        self._hold(min(self._hold_wait * self.hold_growth, self.hold_max), now)
+
+    def _hold(self, wait: float, now: float) -> None:
+        """Hold every request for ``wait``; requests admitted after now are its probes."""
+        self._hold_wait = wait
         self._hold_seq = self._started
-        self.pause(self._hold_wait)
+        self.pause(wait)
         if self.on_hold is not None:
-            self.on_hold(self._hold_wait, now - self._hold_since)
+            self.on_hold(wait, now - self._hold_since)
 
     def _end_hold(self, now: float) -> None:
         """A probe was admitted: the window freed. Pace at 95 % of the rate it allowed."""

@@ -30,7 +30,7 @@ import msgspec
 
 from .client import KoreCampaignClient
 from .models import CampaignType
-from .sync import FINAL_STATUSES
+from .sync import FINAL_STATUSES, with_ordinals
 
 __all__ = ["kore_campaigns"]
 
@@ -98,19 +98,15 @@ def kore_campaigns(
                 occurrences: dict[str, int] = {}
                 async with client.iter_campaign_contacts(campaign_id) as stream:
                     async for page in stream.pages():
-                        rows = []
-                        for row in page.results:
-                            ordinal = occurrences.get(row.phone_number, 0)
-                            occurrences[row.phone_number] = ordinal + 1
-                            rows.append(
-                                {
-                                    "stream_id": client.stream_id,
-                                    "campaign_id": campaign_id,
-                                    "ordinal": ordinal,
-                                    **msgspec.to_builtins(row),
-                                }
-                            )
-                        yield rows
+                        yield [
+                            {
+                                "stream_id": client.stream_id,
+                                "campaign_id": campaign_id,
+                                "ordinal": ordinal,
+                                **msgspec.to_builtins(row),
+                            }
+                            for ordinal, row in with_ordinals(page.results, occurrences)
+                        ]
                 if status is not None:
                     complete[campaign_id] = status  # the whole campaign was read
 

@@ -64,7 +64,7 @@ async def gather_from_db(url: str, campaign_id: str, stream_id: str | None = Non
     outcome per day from its history table."""
     import json
 
-    from .stores import open_store
+    from .stores import open_store, query
 
     store = open_store(url)
     await store.open()  # checks the database and its schema like a sync does
@@ -77,7 +77,7 @@ async def gather_from_db(url: str, campaign_id: str, stream_id: str | None = Non
         f"FROM campaign_contacts WHERE {where} AND gone_at IS NULL",
         "days": f"SELECT observed_at, dialer_outcome_after FROM contact_status_changes WHERE {where}",
     }
-    results = await _query(url, queries, args)
+    results = {name: await query(url, sql, *args) for name, sql in queries.items()}
     first = results["campaign"][0] if results["campaign"] else (None, None)
     report = CampaignReport(campaign_id, first[0], first[1], source="database")
     for outcome, bot_status, attempts, codes in results["rows"]:
@@ -87,26 +87,6 @@ async def gather_from_db(url: str, campaign_id: str, stream_id: str | None = Non
         day = observed_at.date().isoformat() if isinstance(observed_at, datetime) else str(observed_at)[:10]
         report.per_day.setdefault(day, Counter())[outcome or "(not reached yet)"] += 1
     return report
-
-
-async def _query(url: str, queries: dict[str, str], args: tuple[Any, ...]) -> dict[str, list[tuple[Any, ...]]]:
-    if url.startswith("sqlite"):
-        import sqlite3
-
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-            return {name: conn.execute(sql, args).fetchall() for name, sql in queries.items()}
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        out = {}
-        for name, sql in queries.items():
-            parts = sql.split("?")
-            sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
-            out[name] = [tuple(r) for r in await conn.fetch(sql, *args)]
-        return out
-    finally:
-        await conn.close()
 
 
 # -- rendering ----------------------------------------------------------------------------------

@@ -101,9 +101,8 @@ class _Workers:
 
     async def close(self) -> None:
         """Cancel every task and wait for them (idempotent)."""
+        self.cancel()
         tasks, self.tasks = self.tasks, []
-        for task in tasks:
-            task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -437,14 +436,16 @@ async def _run(
                     extra = 1
                 probe = probe_fetched if materialize is None else await materialize(probe_fetched)
                 cell.value = infer_reading(first_rows, probe.results)
-                if stats is not None:
-                    stats.probe_requests += extra if cell.value == "page" or plan.start_page > 1 else extra - 1
-                    stats.paging_readings[cell.endpoint] = cell.value
-                logger.info("%s: the server %s", cell.endpoint, READINGS[cell.value])
-                if cell.value == "skip" and plan.start_page == 1 and plan.next_to_fetch == 2:
-                    # the probe asked for offset `limit` in the server's own terms: it is page 2
+                # under the skip reading the probe asked for offset `limit` in the server's own
+                # terms: when this stream starts at page 1, it is page 2
+                is_page_2 = cell.value == "skip" and plan.start_page == 1 and plan.next_to_fetch == 2
+                if is_page_2:
                     slot(2).set_result(_Ready(probe))
                     plan.skip_ahead(2)
+                if stats is not None:
+                    stats.probe_requests += extra - is_page_2
+                    stats.paging_readings[cell.endpoint] = cell.value
+                logger.info("%s: the server %s", cell.endpoint, READINGS[cell.value])
         plan.set_reading(cell.value)
         wake(everyone=True)
 

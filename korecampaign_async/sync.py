@@ -220,12 +220,8 @@ async def _sync_campaign(
     async with client.iter_campaign_contacts(campaign_id) as stream:
         async for page in stream.pages():
             number += 1
-            keyed = []
-            for row in page.results:
-                ordinal = occurrences.get(row.phone_number, 0)
-                occurrences[row.phone_number] = ordinal + 1
-                keyed.append((ordinal, row))
-                seen.add((row.phone_number, ordinal))
+            keyed = with_ordinals(page.results, occurrences)
+            seen.update((row.phone_number, ordinal) for ordinal, row in keyed)
             digest = _digest(keyed)
             if stored.get(number) == digest:
                 # written exactly so before (rows and ordinals): nothing to compare, nothing to write
@@ -245,6 +241,17 @@ async def _sync_campaign(
     await store.finish_campaign_contacts(
         stream_id, report.run_id, campaign_id, seen, campaign_status, _now(), report, number
     )
+
+
+def with_ordinals(rows: list[CampaignContact], occurrences: dict[str, int]) -> list[tuple[int, CampaignContact]]:
+    """Each row with its ordinal: how often its phone number appeared earlier in the campaign
+    (``occurrences`` carries the counts from page to page, in API order)."""
+    keyed = []
+    for row in rows:
+        ordinal = occurrences.get(row.phone_number, 0)
+        occurrences[row.phone_number] = ordinal + 1
+        keyed.append((ordinal, row))
+    return keyed
 
 
 _page_encoder = msgspec.json.Encoder()

@@ -18,7 +18,7 @@ import pytest
 from korecampaign_async import KoreCampaignClient, StoreError, StoreLockedError, sync
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
 from korecampaign_async.models import CampaignContact
-from korecampaign_async.stores import RunCounts, open_store
+from korecampaign_async.stores import RunCounts, open_store, query
 
 from .conftest import EmulatorFactory, make_client
 from .test_cli import cli_env, run_cli
@@ -35,18 +35,7 @@ class DB:
         return self.url.startswith("postgresql")
 
     async def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        if not self.postgres:
-            with sqlite3.connect(self.url.removeprefix("sqlite:///")) as conn:
-                return conn.execute(sql, args).fetchall()
-        import asyncpg
-
-        parts = sql.split("?")
-        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
-        conn = await asyncpg.connect(self.url)
-        try:
-            return [tuple(r) for r in await conn.fetch(sql, *args)]
-        finally:
-            await conn.close()
+        return await query(self.url, sql, *args)
 
     async def count(self, table: str, where: str = "1 = 1") -> int:
         return int((await self.rows(f"SELECT count(*) FROM {table} WHERE {where}"))[0][0])

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import StoreError
@@ -52,6 +52,7 @@ __all__ = [
     "WriteCounts",
     "mask_url",
     "open_store",
+    "query",
 ]
 
 
@@ -174,6 +175,25 @@ def mask_url(url: str) -> str:
     if parts.port:
         host += f":{parts.port}"
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+async def query(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query (``?`` placeholders) against the database at ``url``, either
+    kind: for reports and tools reading what a sync wrote."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            return conn.execute(sql, args).fetchall()
+    import asyncpg
+
+    parts = sql.split("?")
+    numbered = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+    conn = await asyncpg.connect(url)
+    try:
+        return [tuple(r) for r in await conn.fetch(numbered, *args)]
+    finally:
+        await conn.close()
 
 
 def open_store(url: str) -> Store:

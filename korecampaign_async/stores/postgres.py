@@ -25,7 +25,7 @@ import msgspec
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
 from ..models import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts, mask_url
-from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, POSTGRES_DDL, SCHEMA_VERSION
+from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, POSTGRES_DDL, SCHEMA_VERSION, contact_values
 
 __all__ = ["PostgresStore"]
 
@@ -259,20 +259,7 @@ class PostgresStore:
         conn = self.conn
         if fresh:  # nothing stored to compare with: binary COPY straight into the table
             return await self._copy_new_contacts(stream_id, run_id, campaign_id, rows, at, counts, digests)
-        records = [
-            (
-                r.phone_number,
-                ordinal,
-                r.unique_id,
-                r.dialer_outcome,
-                r.number_of_attempts_so_far,
-                r.bot_session_id,
-                _encode(r.agent_disposition_codes).decode(),
-                r.bot_outbound_status,
-                r.bot_outbound_status_detail,
-            )
-            for ordinal, r in rows
-        ]
+        records = [(r.phone_number, ordinal, *contact_values(r)) for ordinal, r in rows]
         async with conn.transaction():
             await conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS kc_stage_contacts (phone_number text, ordinal integer, "
@@ -339,23 +326,7 @@ class PostgresStore:
     ) -> WriteCounts:
         conn = self.conn
         records = [
-            (
-                stream_id,
-                campaign_id,
-                r.phone_number,
-                ordinal,
-                r.unique_id,
-                r.dialer_outcome,
-                r.number_of_attempts_so_far,
-                r.bot_session_id,
-                _encode(r.agent_disposition_codes).decode(),
-                r.bot_outbound_status,
-                r.bot_outbound_status_detail,
-                at,
-                at,
-                at,
-            )
-            for ordinal, r in rows
+            (stream_id, campaign_id, r.phone_number, ordinal, *contact_values(r), at, at, at) for ordinal, r in rows
         ]
         async with conn.transaction():
             await conn.copy_records_to_table("campaign_contacts", records=records, columns=list(CONTACT_COLUMNS))

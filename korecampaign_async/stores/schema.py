@@ -20,7 +20,22 @@ and ``campaign_sync_state.synced_at`` says when every row not gone was last conf
 
 from __future__ import annotations
 
-__all__ = ["CONTACT_COLUMNS", "CONTACT_FIELDS", "OUTCOME_FIELDS", "POSTGRES_DDL", "SCHEMA_VERSION", "SQLITE_DDL"]
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+if TYPE_CHECKING:
+    from ..models import CampaignContact
+
+__all__ = [
+    "CONTACT_COLUMNS",
+    "CONTACT_FIELDS",
+    "contact_values",
+    "OUTCOME_FIELDS",
+    "POSTGRES_DDL",
+    "SCHEMA_VERSION",
+    "SQLITE_DDL",
+]
 
 SCHEMA_VERSION = 1
 
@@ -36,6 +51,23 @@ CONTACT_FIELDS = (
 )
 #: The fields whose changes ``contact_status_changes`` records (all of them: each is an outcome).
 OUTCOME_FIELDS = CONTACT_FIELDS
+_encode = msgspec.json.Encoder().encode
+
+
+def contact_values(row: CampaignContact) -> tuple[Any, ...]:
+    """A contact-status row's :data:`CONTACT_FIELDS` values, as both stores keep them (the
+    disposition codes as JSON text)."""
+    return (
+        row.unique_id,
+        row.dialer_outcome,
+        row.number_of_attempts_so_far,
+        row.bot_session_id,
+        _encode(row.agent_disposition_codes).decode(),
+        row.bot_outbound_status,
+        row.bot_outbound_status_detail,
+    )
+
+
 #: Every column of ``campaign_contacts`` a new row is written with (``gone_at`` starts NULL).
 CONTACT_COLUMNS = (
     "stream_id",

@@ -29,7 +29,7 @@ import msgspec
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
 from ..models import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts
-from .schema import CONTACT_FIELDS, SCHEMA_VERSION, SQLITE_DDL
+from .schema import CONTACT_FIELDS, SCHEMA_VERSION, SQLITE_DDL, contact_values
 
 try:
     import fcntl
@@ -48,18 +48,6 @@ def ts(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _contact_values(row: CampaignContact) -> tuple[Any, ...]:
-    return (
-        row.unique_id,
-        row.dialer_outcome,
-        row.number_of_attempts_so_far,
-        row.bot_session_id,
-        _encode(row.agent_disposition_codes).decode(),
-        row.bot_outbound_status,
-        row.bot_outbound_status_detail,
-    )
 
 
 class SQLiteStore:
@@ -345,7 +333,7 @@ class SQLiteStore:
                 )
                 inserts, updates, changes = [], [], []
                 for ordinal, row in rows:
-                    values = _contact_values(row)
+                    values = contact_values(row)
                     old = stored.get((row.phone_number, ordinal))
                     if old is None:
                         inserts.append((stream_id, campaign_id, row.phone_number, ordinal, *values, now, now, now))
