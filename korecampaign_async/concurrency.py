@@ -384,6 +384,7 @@ class AdaptiveConcurrency:
         if self.learn_rate and severe and self._cycle_successes >= 3 and self._cycle_start is not None:
             window = max(1e-3, now - self._cycle_start + (retry_after or 0.0))
             self.pace = 0.95 * self._cycle_successes / window
+            self._pace_cap = None  # a new estimate: a cap measured by an earlier hold no longer applies
             self._pace_set_at = now
             self._next_slot = now + (retry_after or 0.0)
             self._cycle_start = None

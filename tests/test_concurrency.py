@@ -238,3 +238,23 @@ def test_measured_rate_restarts_after_idle() -> None:
     limiter.on_success()
     clock.now += 0.5
     assert limiter.measured_rate() == pytest.approx(2 / 1.0)
+
+
+async def test_a_new_pace_from_retry_after_is_not_capped_by_an_older_hold() -> None:
+    """A hold caps the pace it measured; a later pace learned from Retry-After is its own."""
+    clock = FakeClock()
+    limiter = AdaptiveConcurrency(8, clock=clock, sleep=clock.sleep)
+    limiter.pace, limiter._pace_cap, limiter._pace_set_at = 5.0, 5.26, clock.now  # as a hold leaves it
+    for _ in range(10):  # a Retry-After episode measures 10 admitted over a short cycle
+        seq = await limiter.acquire()
+        limiter.release()
+        limiter.on_success(seq)
+        clock.now += 0.01
+    seq = await limiter.acquire()
+    limiter.release()
+    assert limiter.on_throttled(seq, retry_after=2.0)
+    learned = limiter.pace
+    assert learned is not None and learned != 5.0
+    clock.now += 5.0 + 20  # quiet: probing growth applies to the new pace, not capped at 5.26
+    grown = limiter.current_pace()
+    assert grown is None or grown > 5.26
