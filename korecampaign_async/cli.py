@@ -879,8 +879,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep a database current with campaigns and contact outcomes",
         description="Sync campaigns, the contact outcomes of voice campaigns and contact lists into a database: "
         "rows that did not change are not rewritten, changes are kept as history, rows that disappear get gone_at, "
-        "and campaigns that are final and already complete are not read again (--full reads everything). Each page "
-        "is committed with the run's progress, so a killed sync and a re-run leave the tables as a clean run does.",
+        "and campaigns that are final and already complete are not read again (--full reads everything). Each "
+        "batch of pages is committed with the run's progress, so a killed sync and a re-run leave the tables as a "
+        "clean run does.",
         epilog="examples:\n  korecampaign sync\n  korecampaign sync --db sqlite:///outcomes.db --type voice "
         "--since 2026-01-01 --contact-list cl-68b802a-...",
     )

@@ -1,6 +1,6 @@
 """PostgreSQL for teams: asyncpg (extra ``postgres``).
 
-Each page goes in with binary ``COPY`` into a temporary staging table, then set-based SQL
+Each batch of pages goes in with binary ``COPY`` into a temporary staging table, then set-based SQL
 does the rest in the same transaction: one ``INSERT … SELECT`` records the history of the
 rows whose outcome changed, one ``INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT
 FROM`` upserts only what changed (``RETURNING (xmax = 0)`` tells inserts from updates), and

@@ -4,8 +4,8 @@ stdlib ``sqlite3`` runs on one dedicated thread (a connection belongs to one thr
 SQLite serialises writers anyway), so the event loop keeps fetching pages while a page is
 written: fetching and writing overlap. WAL mode lets readers (a dashboard, ``sqlite3``
 in a shell) read while a sync writes. Each method is one ``BEGIN IMMEDIATE`` transaction
-committing the page's rows *and* the run's progress, so ``kill -9`` at any moment leaves
-the file as before or after that page. Two syncs of one bot are kept apart by an
+committing the batch's rows *and* the run's progress, so ``kill -9`` at any moment leaves
+the file as before or after that batch. Two syncs of one bot are kept apart by an
 exclusive ``flock`` on a lock file beside the database (released by the kernel when a
 process dies, so a killed sync never leaves a stale lock).
 """
