@@ -14,6 +14,8 @@ import tempfile
 import time
 from typing import Any
 
+import msgspec
+
 from korecampaign_async import KoreCampaignClient
 from korecampaign_async.emulator import campaign_id
 from korecampaign_async.export import export_to_file
@@ -50,9 +52,22 @@ async def _export(emu: EmulatorProcess, fmt: str) -> tuple[float, int]:
     return result.rows / seconds, rss.peak_growth
 
 
+def _warm_up_parquet() -> None:
+    from korecampaign_async.emulator import Emulator
+    from korecampaign_async.export import ParquetSink
+
+    out = os.path.join(tempfile.mkdtemp(prefix="korecampaign-warm-"), "warm.parquet")
+    sink = ParquetSink(out, CampaignContact)
+    sink.write([msgspec.convert(Emulator.status_row(0, 0), CampaignContact)])
+    sink.finish()
+    os.remove(out)
+
+
 async def run(p: Any, target: Any) -> dict[str, Any]:
-    # Loaded before any RSS is sampled: the libraries' own ~100 MB are not what the export buffers.
-    import pyarrow.parquet  # noqa: F401
+    # Loaded and used once before any RSS is sampled: the libraries' own ~100 MB (import) and
+    # ~50 MB (their code and state, touched by the first conversion) are paid once per process,
+    # whatever the export's size; the goal is about what the export buffers.
+    _warm_up_parquet()
 
     rows_out: list[dict[str, Any]] = []
     targets: list[dict[str, Any]] = []
@@ -72,7 +87,7 @@ async def run(p: Any, target: Any) -> dict[str, Any]:
                 "fetch_alone_rows_per_s": round(fetch_rate),
                 "export_rows_per_s": round(rate),
                 "export_vs_fetch": round(rate / fetch_rate, 3),
-                "peak_rss_growth_mb": round(statistics.median(growths) / 2**20, 1),
+                "peak_rss_growth_mb": round(max(growths) / 2**20, 1),  # the worst run, not the median
             }
             rows_out.append(row)
             targets.append(target(f"export {fmt}: rows/s vs fetch alone", row["export_vs_fetch"], 0.6))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from collections.abc import AsyncIterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -100,12 +101,22 @@ def arrow_schema(record_type: type[msgspec.Struct]) -> Any:
 
 class ColumnBuffer:
     """Rows of ``record_type`` gathered column by column (one Python list per field), turned
-    into a ``pyarrow.RecordBatch`` with one ``pyarrow.array`` call per column: the per-row
-    work is an attribute read, not a dict per row."""
+    into Arrow arrays with one ``pyarrow.array`` call per column: the per-row work is an
+    attribute read, not a dict per row.
 
-    def __init__(self, record_type: type[msgspec.Struct]) -> None:
+    The Python values are converted every ``chunk_rows`` rows, so the buffer holds at most
+    that many rows as Python objects and the rest as compact Arrow chunks: a 65,536-row
+    batch kept as Python strings measured about 100 MB of resident memory (objects and
+    the allocator's fragmentation), as 8,192-row chunks about a tenth of that, at the same
+    speed (one ``pyarrow.array`` call per column per chunk)."""
+
+    def __init__(self, record_type: type[msgspec.Struct], *, memory_pool: Any = None, chunk_rows: int = 8192) -> None:
         pa = _pyarrow()
         self._pa = pa
+        self._pool = memory_pool
+        self.chunk_rows = chunk_rows
+        self._chunks: list[Any] = []
+        self._chunked_rows = 0
         self.schema, as_json = _plan(record_type)
         info = mi.type_info(record_type)
         assert isinstance(info, mi.StructType)
@@ -124,14 +135,24 @@ class ColumnBuffer:
                 how = "plain"
             self._fields.append((f.name, how))
         self._columns: list[list[Any]] = [[] for _ in self._fields]
+        # one C-level call reads every attribute of a record; zip(*) turns rows into columns
+        self._getter = operator.attrgetter(*(name for name, _ in self._fields))
+        self._single = len(self._fields) == 1
         self.rows = 0
 
     def __len__(self) -> int:
         return self.rows
 
     def extend(self, records: list[Any]) -> None:
-        for (attribute, how), column in zip(self._fields, self._columns, strict=True):
-            values = [getattr(r, attribute) for r in records]
+        if not records:
+            return
+        if self.rows - self._chunked_rows >= self.chunk_rows:
+            self._convert()
+        if self._single:
+            by_column: Any = [list(map(self._getter, records))]
+        else:
+            by_column = zip(*map(self._getter, records), strict=True)
+        for (_, how), column, values in zip(self._fields, self._columns, by_column, strict=True):
             if how == "json":
                 values = [None if v is None else json.dumps(msgspec.to_builtins(v)) for v in values]
             elif how == "nested":
@@ -139,14 +160,32 @@ class ColumnBuffer:
             column.extend(values)
         self.rows += len(records)
 
+    def _convert(self) -> None:
+        """Turn the Python values gathered since the last chunk into an Arrow chunk."""
+        if self.rows == self._chunked_rows:
+            return
+        pa = self._pa
+        arrays = [
+            pa.array(column, type=field.type, memory_pool=self._pool)
+            for column, field in zip(self._columns, self.schema, strict=True)
+        ]
+        self._chunks.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        self._columns = [[] for _ in self._fields]
+        self._chunked_rows = self.rows
+
+    def take_table(self) -> Any:
+        """The gathered rows as a ``pyarrow.Table`` (in chunks); the buffer is empty afterwards."""
+        self._convert()
+        table = self._pa.Table.from_batches(self._chunks, schema=self.schema)
+        self._chunks = []
+        self.rows = self._chunked_rows = 0
+        return table
+
     def take(self) -> Any:
         """The gathered rows as one ``RecordBatch``; the buffer is empty afterwards."""
-        pa = self._pa
-        arrays = [pa.array(column, type=field.type) for column, field in zip(self._columns, self.schema, strict=True)]
-        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
-        self._columns = [[] for _ in self._fields]
-        self.rows = 0
-        return batch
+        table = self.take_table().combine_chunks(memory_pool=self._pool)
+        batches = table.to_batches()
+        return batches[0] if batches else self._pa.RecordBatch.from_pylist([], schema=self.schema)
 
 
 async def record_batches(

@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -184,6 +185,44 @@ def _csv_cell(value: Any, kind: Kind) -> str:
     return str(value)
 
 
+_CSV_CELL: dict[Kind, str] = {  # _csv_cell's rules as expressions over a non-None `v`
+    "str": "v",  # csv writes str() of ints and floats itself, None as ""
+    "int": "v",
+    "float": "v",
+    "bool": "('true' if v else 'false')",
+    "list": "'|'.join(map(str, v))",
+    "datetime": "(v.isoformat().replace('+00:00', 'Z') if isinstance(v, datetime) else str(v))",
+    "json": "_encode(v).decode()",
+}
+
+
+def csv_row_function(columns: Sequence[Column], *, line: bool = False) -> Callable[[Any], Any]:
+    """One compiled function turning a record into its CSV cells (what :func:`_csv_cell`
+    gives for each of :func:`flatten`'s values, which the tests check), or with
+    ``line=True`` into the cells joined by commas, unquoted (for pages that need no quoting).
+
+    Generated once per record type, as dataclasses and attrs generate ``__init__``: one
+    call per row with the attribute reads and conversions inline runs about three times
+    faster than a call per cell, and the CSV export is bound by exactly that."""
+    lines = ["def row(r):"]
+    cells = []
+    for i, column in enumerate(columns):
+        # nested attributes: None anywhere on the path gives an empty cell
+        lines.append(f"    v = r.{column.attrs[0]}")
+        for name in column.attrs[1:]:
+            lines.append(f"    v = None if v is None else v.{name}")
+        lines.append(f"    c{i} = '' if v is None else {_CSV_CELL[column.kind]}")
+        cells.append(f"c{i}")
+    if line:
+        lines.append("    return f'" + ",".join("{" + c + "}" for c in cells) + "'")
+    else:
+        lines.append(f"    return ({', '.join(cells)}{',' if len(cells) == 1 else ''})")
+    namespace: dict[str, Any] = {"datetime": datetime, "_encode": msgspec.json.encode}
+    exec(compile("\n".join(lines), "<korecampaign csv row>", "exec"), namespace)
+    function: Callable[[Any], Any] = namespace["row"]
+    return function
+
+
 # -- sinks ----------------------------------------------------------------------------------
 class Sink(Protocol):
     """Where pages go. ``state()`` describes what is durably written after the last page."""
@@ -196,6 +235,13 @@ class Sink(Protocol):
 
     def state(self) -> dict[str, Any]:
         """Flush and describe the output up to the last written page (for the checkpoint)."""
+        ...
+
+    def checkpoint_due(self, since_save: float, every: float) -> bool:
+        """Whether to save the checkpoint now, ``since_save`` seconds after the last save
+        (``every`` is the export's cadence). Line sinks follow the cadence; the Parquet sink
+        answers only when a part file has just been finished (making one durable costs a
+        Parquet footer, so it is not done every quarter second)."""
         ...
 
     def finish(self) -> None:
@@ -247,6 +293,9 @@ class _ByteSink:
         self._fh.flush()
         return {"bytes": self._fh.tell() if not self._stdout else 0}
 
+    def checkpoint_due(self, since_save: float, every: float) -> bool:
+        return since_save >= every
+
     def finish(self) -> None:
         self._fh.flush()
         if self._stdout:
@@ -279,6 +328,8 @@ class CsvSink(_ByteSink):
 
     def __init__(self, path: str, record_type: type[msgspec.Struct], *, resume_state: dict[str, Any] | None = None):
         self.columns = columns_for(record_type)
+        self._row = csv_row_function(self.columns)
+        self._line = csv_row_function(self.columns, line=True)
         super().__init__(path, resume_state=resume_state)
 
     def _start(self) -> None:
@@ -290,20 +341,45 @@ class CsvSink(_ByteSink):
         self._fh.write(buf.getvalue().encode())
 
     def write(self, records: Sequence[msgspec.Struct]) -> None:
-        kinds = [c.kind for c in self.columns]
-        rows = flatten(records, self.columns)
-        self._emit([[_csv_cell(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows])
+        if not records:
+            return
+        # Fast path: each row as one f-string, the page checked as a whole: with no quote,
+        # no carriage return and exactly the expected commas and newlines, no cell needs
+        # quoting and the text is what csv.writer would write (tests compare the two).
+        text = "\n".join(map(self._line, records))
+        rows = len(records)
+        if (
+            '"' not in text
+            and "\r" not in text
+            and text.count("\n") == rows - 1
+            and text.count(",") == rows * (len(self.columns) - 1)
+        ):
+            self._fh.write(text.encode() + b"\n")
+        else:
+            self._emit(list(map(self._row, records)))
 
 
 class ParquetSink:
     """Parquet with a typed schema (pyarrow, extra ``parquet``).
 
     The schema is the record type's Arrow schema (:func:`korecampaign_async.arrow.arrow_schema`:
-    nested objects as structs, lists as lists). Pages are buffered as Arrow batches and written
-    as row groups of ``row_group_rows`` rows when they fill (memory: one row group), into
-    numbered part files of about ``rows_per_part`` rows under ``FILE.parts/``; the checkpoint
-    lists the finished parts, so a resume keeps them and drops the unfinished one.
-    :meth:`finish` merges the parts into ``FILE`` one row group at a time.
+    nested objects as structs, lists as lists). Pages are gathered column by column and
+    written as row groups of ``row_group_rows`` rows as they fill (memory: about two row
+    groups), by a writer thread: pyarrow encodes and compresses without the GIL, so the
+    writing overlaps the next pages' fetching and decoding.
+
+    Resumable exports need finished files (a Parquet file is readable only once its footer
+    is written), so rows go to numbered part files under ``FILE.parts/``; a part is finished
+    after ``rows_per_part`` rows or ``part_seconds`` seconds, whichever comes first, and the
+    checkpoint (saved then, see :meth:`checkpoint_due`) lists the finished parts: a resume
+    keeps them and fetches the unfinished part's pages again. :meth:`finish` renames a single
+    part into ``FILE`` (the common case: an export shorter than ``part_seconds``) or merges
+    several one row group at a time.
+
+    Arrow memory comes from the system allocator (``memory_pool``, default
+    ``pyarrow.system_memory_pool()``): Arrow's default allocators keep freed row groups
+    mapped, which measured about 180 MB of resident memory for a 1M-row export against
+    under 100 MB with the system allocator.
     """
 
     def __init__(
@@ -312,8 +388,10 @@ class ParquetSink:
         record_type: type[msgspec.Struct],
         *,
         resume_state: dict[str, Any] | None = None,
-        rows_per_part: int = 200_000,
+        rows_per_part: int = 1_000_000,
+        part_seconds: float = 30.0,
         row_group_rows: int = 65_536,
+        memory_pool: Any = None,
     ) -> None:
         try:
             import pyarrow as pa
@@ -322,8 +400,14 @@ class ParquetSink:
             raise ConfigurationError(
                 "Parquet output needs pyarrow: pip install 'korecampaign-async[parquet]'", missing=["pyarrow"]
             ) from None
+        for name, value in (("rows_per_part", rows_per_part), ("row_group_rows", row_group_rows)):
+            if not isinstance(value, int) or value < 1:
+                raise InvalidParameterError(name, value, "an integer >= 1")
+        if not isinstance(part_seconds, int | float) or part_seconds <= 0:
+            raise InvalidParameterError("part_seconds", part_seconds, "a number of seconds > 0")
         self._pa = pa
         self._pq = pq
+        self._pool = memory_pool if memory_pool is not None else pa.system_memory_pool()
         self.path = path
         self.record_type = record_type
         # the schema columnar output uses too (korecampaign_async.arrow): nested objects as
@@ -331,6 +415,7 @@ class ParquetSink:
         self.schema = arrow_schema(record_type)
         self.dir = path + ".parts"
         self.rows_per_part = rows_per_part
+        self.part_seconds = float(part_seconds)
         if resume_state is not None:
             self.parts: list[str] = list(resume_state["parts"])
             missing = [p for p in self.parts if not os.path.exists(p)]
@@ -348,59 +433,87 @@ class ParquetSink:
         self._writer: Any = None
         self._current = ""
         self._rows_in_part = 0
+        self._part_started = 0.0
+        self._part_finished = False  # since the last state(): a checkpoint is due
         self.row_group_rows = row_group_rows
-        self._buffer = ColumnBuffer(record_type)
+        self._buffer = ColumnBuffer(record_type, memory_pool=self._pool)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="korecampaign-parquet")
+        self._pending: Future[None] | None = None
 
     def write(self, records: Sequence[msgspec.Struct]) -> None:
         if not records:
             return
+        if not self._rows_in_part and not len(self._buffer):
+            self._part_started = time.monotonic()
         self._buffer.extend(list(records))
+        self._rows_in_part += len(records)
         if len(self._buffer) >= self.row_group_rows:
             self._flush()
+        if self._rows_in_part >= self.rows_per_part or time.monotonic() - self._part_started >= self.part_seconds:
+            self._close_part()
+
+    def _wait(self) -> None:
+        """Wait for the row group being written (and raise its error, e.g. a full disk)."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
 
     def _flush(self) -> None:
-        """Write what is buffered as one row group (row groups are written as they fill)."""
+        """Hand what is buffered to the writer thread as one row group."""
         if not len(self._buffer):
             return
-        table = self._pa.Table.from_batches([self._buffer.take()], schema=self.schema)
+        table = self._buffer.take_table()
+        self._wait()  # at most one row group in flight: memory stays bounded
         if self._writer is None:
             self._current = os.path.join(self.dir, f"part-{len(self.parts):06d}.parquet")
-            self._writer = self._pq.ParquetWriter(self._current, self.schema)
-        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
-        self._rows_in_part += table.num_rows
-        if self._rows_in_part >= self.rows_per_part:
-            self._close_part()
+            self._writer = self._pq.ParquetWriter(self._current, self.schema, memory_pool=self._pool)
+        self._pending = self._thread.submit(self._writer.write_table, table, max(table.num_rows, 1))
 
     def _close_part(self) -> None:
         self._flush()
+        self._wait()
         if self._writer is not None:
             self._writer.close()
             self.parts.append(self._current)
             self._writer = None
-            self._rows_in_part = 0
+            self._part_finished = True
+        self._rows_in_part = 0
+
+    def checkpoint_due(self, since_save: float, every: float) -> bool:
+        # Only finished parts are durable; between them a checkpoint would add nothing.
+        return self._part_finished
 
     def state(self) -> dict[str, Any]:
-        # Only finished parts are durable: close the current one so the checkpoint can name it.
+        # Only finished parts are durable: finish the current one so the checkpoint can name it
+        # (a no-op right after write() finished a part, the usual moment of a checkpoint).
         self._close_part()
+        self._part_finished = False
         return {"parts": list(self.parts)}
 
     def finish(self) -> None:
         self._close_part()
-        tmp = self.path + ".part"
-        with self._pq.ParquetWriter(tmp, self.schema) as writer:
-            if not self.parts:
-                writer.write_table(self.schema.empty_table())
+        self._thread.shutdown()
+        if len(self.parts) == 1:
+            os.replace(self.parts[0], self.path)
+        else:
+            tmp = self.path + ".part"
+            with self._pq.ParquetWriter(tmp, self.schema, memory_pool=self._pool) as writer:
+                if not self.parts:
+                    writer.write_table(self.schema.empty_table())
+                for part in self.parts:
+                    source = self._pq.ParquetFile(part)
+                    for group in range(source.num_row_groups):  # one row group in memory at a time
+                        writer.write_table(source.read_row_group(group))
+            os.replace(tmp, self.path)
             for part in self.parts:
-                source = self._pq.ParquetFile(part)
-                for group in range(source.num_row_groups):  # one row group in memory at a time
-                    writer.write_table(source.read_row_group(group))
-        os.replace(tmp, self.path)
-        for part in self.parts:
-            os.remove(part)
+                os.remove(part)
         os.rmdir(self.dir)
 
     def close(self) -> None:
-        self._buffer = ColumnBuffer(self.record_type)  # not durable: fetched again on resume
+        self._buffer = ColumnBuffer(self.record_type, memory_pool=self._pool)  # fetched again on resume
+        with contextlib.suppress(Exception):
+            self._wait()
+        self._thread.shutdown()
         if self._writer is not None:
             self._writer.close()  # unfinished part; not in the checkpoint, removed on resume
             self._writer = None
@@ -537,7 +650,7 @@ async def export_stream(
                 rows += len(page.results)
                 pages += 1
                 now = time.perf_counter()
-                if checkpoint is not None and now - last_save >= checkpoint_every:
+                if checkpoint is not None and sink.checkpoint_due(now - last_save, checkpoint_every):
                     checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, sink.state()
                     checkpoint.save()
                     last_save = now

@@ -68,3 +68,24 @@ async def test_polars_and_pandas_frames(emulator_factory: EmulatorFactory) -> No
         assert frame.height == 321 and frame["id"].to_list()[:2] == [emu.list_contact(0, r)["_id"] for r in range(2)]
         pandas_frame = await client.iter_contact_list(contact_list_id(1)).to_pandas()
         assert len(pandas_frame) == 321 and str(pandas_frame["createdAt"].dt.tz) == "UTC"
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 8192])
+def test_column_buffer_chunks_hold_the_same_rows(chunk_rows: int) -> None:
+    """Converting to Arrow every few rows (to bound the Python objects held) changes nothing
+    in the rows taken, nested structs and lists included."""
+    from korecampaign_async.arrow import ColumnBuffer
+    from korecampaign_async.emulator import Emulator
+
+    campaigns = [msgspec.convert(Emulator().campaign(i), Campaign) for i in range(23)]
+    buffer = ColumnBuffer(Campaign, chunk_rows=chunk_rows)
+    for start in range(0, 23, 5):
+        buffer.extend(campaigns[start : start + 5])
+    assert len(buffer) == 23
+    batch = buffer.take()
+    assert isinstance(batch, pa.RecordBatch) and len(buffer) == 0
+    reference = ColumnBuffer(Campaign, chunk_rows=10**9)
+    reference.extend(campaigns)
+    assert batch.to_pylist() == reference.take().to_pylist()
+    assert batch.num_rows == 23 and batch.column(0).to_pylist() == [c.id for c in campaigns]
+    assert buffer.take().num_rows == 0  # empty afterwards
