@@ -35,6 +35,7 @@ from .models import (
 )
 from .pagination import ChangePolicy, request_params
 from .ratelimit import RateLimit, RateLimiter
+from .resources import Campaigns, ContactLists
 from .streaming import ReadingCell, RecordStream
 from .transport import RAW_BODY, BodyDecoder, ClientStats, Hooks, RetryPolicy, Transport
 from .validation import (
@@ -182,6 +183,11 @@ class KoreCampaignClient:
             timeout=timeout,
             hooks=hooks,
         )
+
+        #: Campaign writes, triggers, schedules, call-backs, ``wait`` (:class:`.resources.Campaigns`).
+        self.campaigns = Campaigns(self)
+        #: Contact-list CRUD, listing and bulk import (:class:`.resources.ContactLists`).
+        self.contact_lists = ContactLists(self)
 
     # -- construction -----------------------------------------------------------------------
     @classmethod

@@ -7,6 +7,7 @@ caller can catch everything with one ``except``. The tree::
     ├── ConfigurationError          settings missing or contradictory (before any I/O)
     ├── InvalidParameterError       a request argument is out of range (before any I/O; also ValueError)
     ├── TransportError              the network failed and retries are exhausted
+    ├── OutcomeUnknownError         a write may or may not have taken effect, and looking did not tell
     ├── PaginationDriftError        the result set changed under a running export
     ├── RateLimiterUnavailableError the shared (Redis) budget cannot be reached
     ├── StoreError                  the sync database is unreachable, refused or unusable (before any API request)
@@ -36,6 +37,7 @@ __all__ = [
     "KoreAPIError",
     "KoreCampaignError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PaginationDriftError",
     "RateLimitError",
     "RateLimiterUnavailableError",
@@ -89,6 +91,28 @@ class TransportError(KoreCampaignError):
         self.method = method
         self.path = path
         self.attempts = attempts
+
+
+class OutcomeUnknownError(KoreCampaignError):
+    """A write (a create, a start, an import batch) failed after its request may have
+    reached the server (a timeout, a dropped connection, a 5xx other than 503), and the
+    SDK could not tell from the server's state whether it took effect. It was not sent
+    again: a blind retry could create a second campaign or add contacts twice.
+
+    Attributes:
+        operation: what was attempted, in words (``create voice campaign 'Renewals'``).
+        method: the HTTP method; path: the URL path.
+        cause: why the outcome is unknown (``timeout``, ``connection``, ``HTTP 502``).
+        unknown: what exactly is not known, and how to find out.
+    """
+
+    def __init__(self, operation: str, *, method: str, path: str, cause: str, unknown: str) -> None:
+        super().__init__(f"{operation}: outcome unknown after {cause} ({method} {path}); {unknown}")
+        self.operation = operation
+        self.method = method
+        self.path = path
+        self.cause = cause
+        self.unknown = unknown
 
 
 class PaginationDriftError(KoreCampaignError):

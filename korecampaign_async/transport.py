@@ -36,7 +36,15 @@ from yarl import URL
 
 from .auth import AuthProvider
 from .concurrency import AdaptiveConcurrency
-from .errors import DecodeError, KoreAPIError, RateLimitError, ServerError, TransportError, error_for_status
+from .errors import (
+    DecodeError,
+    KoreAPIError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    error_for_status,
+)
 from .ratelimit import RateLimiter
 
 __all__ = [
@@ -464,15 +472,28 @@ class Transport:
         *,
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
+        idempotent: bool = True,
+        root: str | None = None,
     ) -> T:
         """Send ``method path`` with retries; return the body decoded by ``decoder``.
+
+        ``root`` replaces the base URL for this request (same host, session and budget).
+        ``idempotent=False`` (creates, starts, contact imports) retries only failures that
+        prove the request had no effect: a 429, a 503, a connection refused before anything
+        was sent. Any other failure after sending (a timeout, a dropped connection, another
+        5xx) raises :class:`~korecampaign_async.errors.OutcomeUnknownError` at once, for the
+        caller to look at the server's state instead of sending the write twice.
 
         The first attempt runs directly; only when it fails with a retryable error does
         tenacity take over (it then replays that first failure as attempt 1, so waits,
         stops and hooks behave exactly as if it had run every attempt). Building a tenacity
         controller per request costs more than the rest of the client's per-page work."""
-        display_path = self.display_path(path)
-        url = self.base_url + path
+        if root is None:
+            display_path = self.display_path(path)
+            url = self.base_url + path
+        else:  # another API root on the same host (the API 1.1 add-contacts call)
+            display_path = URL(root).path.rstrip("/") + path
+            url = root.rstrip("/") + path
         if params:
             key = tuple(params.items())
             query = self._queries.get(key)
@@ -482,17 +503,18 @@ class Transport:
                     self._queries.clear()
             url += "?" + query
         started = time.monotonic()
+        retryable = self._is_retryable if idempotent else self._is_retryable_write
         try:
             return await self._attempt(method, url, display_path, decoder, body, 1)
         except Exception as exc:
-            if not self._is_retryable(exc):
-                raise
+            if not retryable(exc):
+                raise self._unknown_outcome(exc, method, display_path) if not idempotent else exc from None
             first_failure = exc
         budget = _RetryBudget(self.retry, started)
         retrying = AsyncRetrying(
             stop=budget.stop,
             wait=budget.wait,
-            retry=retry_if_exception(self._is_retryable),
+            retry=retry_if_exception(retryable),
             reraise=True,
             before_sleep=lambda state: self._before_sleep(method, display_path, state),
             sleep=self.concurrency.rest,
@@ -505,11 +527,32 @@ class Transport:
                     if attempt_no == 1:
                         raise first_failure
                     return await self._attempt(method, url, display_path, decoder, body, attempt_no)
-        except _Transient as exc:
-            raise TransportError(
-                str(exc.exc) or exc.cause, method=method, path=display_path, attempts=attempt_no
-            ) from exc.exc
+        except Exception as exc:
+            if not idempotent and not retryable(exc):
+                raise self._unknown_outcome(exc, method, display_path) from None
+            if isinstance(exc, _Transient):
+                raise TransportError(
+                    str(exc.exc) or exc.cause, method=method, path=display_path, attempts=attempt_no
+                ) from exc.exc
+            raise
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _unknown_outcome(self, exc: Exception, method: str, path: str) -> Exception:
+        """A write's failure as the caller must see it: ``OutcomeUnknownError`` when the
+        request may have reached the server, else the failure itself (a 400 is an answer)."""
+        if isinstance(exc, _Transient):
+            cause = exc.cause
+        elif isinstance(exc, (ServerError, KoreAPIError)) and not isinstance(exc, DecodeError) and exc.status >= 500:
+            cause = f"HTTP {exc.status}"
+        else:
+            return exc
+        return OutcomeUnknownError(
+            f"{method} {path}",
+            method=method,
+            path=path,
+            cause=cause,
+            unknown="the request may have been applied; it was not sent again",
+        )
 
     async def _attempt(
         self,
@@ -546,6 +589,9 @@ class Transport:
             except TimeoutError as exc:
                 self.stats.wasted_requests += 1
                 raise _Transient("timeout", exc) from exc
+            except aiohttp.ClientConnectorError as exc:  # the connection was never made
+                self.stats.wasted_requests += 1
+                raise _Transient("connect", exc) from exc
             except aiohttp.ClientError as exc:
                 self.stats.wasted_requests += 1
                 raise _Transient("connection", exc) from exc
@@ -636,6 +682,14 @@ class Transport:
         return result
 
     # -- retry plumbing -------------------------------------------------------------------
+    def _is_retryable_write(self, exc: BaseException) -> bool:
+        """A write is retried only when the failure proves it had no effect."""
+        if isinstance(exc, _Transient):
+            return exc.cause == "connect"  # refused or unresolved: nothing was sent
+        if isinstance(exc, KoreAPIError) and not isinstance(exc, DecodeError):
+            return exc.status in (429, 503) and exc.status in self.retry.retry_statuses
+        return False
+
     def _is_retryable(self, exc: BaseException) -> bool:
         if isinstance(exc, _Transient):
             return True

@@ -1,0 +1,314 @@
+"""``client.campaigns``: create, update, delete, start, stop, schedule, call back, wait.
+
+What each write does when its outcome is unknown (a timeout or a dropped connection after
+the request may have reached the server, a 5xx other than 503):
+
+============== ======================================================================
+create         looks the campaign up by name (names identify campaigns: the schedule
+               calls address them by name); found: returned; not found: raises
+               ``OutcomeUnknownError`` (Kore creates campaigns asynchronously, "creation
+               in progress", so it may still appear)
+update, PUT    sent again (applying the same fields twice is harmless)
+start, stop    reads the status: already ``Active`` (start) or ``Stopped`` (stop) is
+               success; otherwise the trigger is sent once more (it had no effect)
+delete         reads the campaign: gone (404) is success; still there: sent once more
+schedule       sent again (the same schedule twice is the same schedule)
+call back      raises ``OutcomeUnknownError`` (no documented way to read call-backs)
+============== ======================================================================
+
+429, 503 and connection refused are retried for every call: they prove nothing was done.
+Paths follow the samples where the pages disagree (``docs/api-notes.md``): the trigger
+calls use ``/campaign/api/v2/public/{stream}/campaign/trigger/{id}`` (the voice pages
+leave out the ``/campaign`` prefix, the SMS-stop page doubles a slash); the SMS-start
+page's form without ``/trigger/`` is tried when that answers 404, and remembered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ..errors import InvalidParameterError, NotFoundError, OutcomeUnknownError
+from ..models import Campaign, CampaignType, Envelope
+from ..validation import check_campaign_type, check_id
+from ..write_models import (
+    CallBack,
+    CallBackResult,
+    CallBackResults,
+    CampaignState,
+    ScheduleResult,
+    ScheduleSpec,
+    SmsCampaignSpec,
+    TriggerResult,
+    VoiceCampaignSpec,
+    WriteResult,
+)
+from ..write_validation import check_call_backs, check_name, check_schedule, check_sms_campaign, check_voice_campaign
+
+if TYPE_CHECKING:
+    from ..client import KoreCampaignClient
+
+__all__ = ["FINAL_WAIT_STATUSES", "Campaigns"]
+
+logger = logging.getLogger("korecampaign_async")
+
+#: What :meth:`Campaigns.wait` waits for by default.
+FINAL_WAIT_STATUSES = frozenset({"Completed", "Stopped"})
+
+_WRITE = msgspec.json.Decoder(WriteResult)
+_TRIGGER = msgspec.json.Decoder(TriggerResult)
+_STATE = msgspec.json.Decoder(Envelope[CampaignState])
+_SCHEDULE = msgspec.json.Decoder(ScheduleResult)
+_CALL_BACKS = msgspec.json.Decoder(CallBackResults)
+_encode = msgspec.json.Encoder().encode
+_EMPTY = b"{}"
+
+
+def _spec_type(spec: VoiceCampaignSpec | SmsCampaignSpec) -> CampaignType:
+    if isinstance(spec, VoiceCampaignSpec):
+        return "voice"
+    if isinstance(spec, SmsCampaignSpec):
+        return "sms"
+    raise InvalidParameterError("spec", type(spec).__name__, "a VoiceCampaignSpec or an SmsCampaignSpec")
+
+
+class Campaigns:
+    """Campaign endpoints beyond the reads (``client.campaigns``)."""
+
+    def __init__(self, client: KoreCampaignClient) -> None:
+        self._client = client
+        self._transport = client.transport
+        self._sms_start: str | None = None  # the SMS start path that answered (learned)
+
+    def _params(self, **extra: str) -> dict[str, str]:
+        return {"accountId": self._client.account_id, **extra}
+
+    # -- reads -----------------------------------------------------------------------------
+    async def get(self, campaign_id: str) -> Campaign:
+        """One campaign (``GET campaign/{id}``); same as ``client.get_campaign``."""
+        return await self._client.get_campaign(campaign_id)
+
+    async def status(self, campaign_id: str) -> CampaignState:
+        """The campaign's id, name and status (``POST campaign/{id}/status?view=status``):
+        the cheapest way to watch a campaign."""
+        cid = check_id(campaign_id, "campaign_id")
+        envelope = await self._transport.request(
+            "POST", f"/campaign/{cid}/status", _STATE, params=self._params(view="status"), body=_EMPTY
+        )
+        return envelope.data
+
+    async def find(self, name: str, type: CampaignType) -> Campaign | None:
+        """The campaign of ``type`` named ``name`` (exactly, else ignoring case), or
+        ``None``: pages through ``getAllCampaignDetails`` (the API has no name filter)."""
+        check_name(name)
+        ctype = check_campaign_type(type)
+        folded = None
+        async with self._client.iter_campaigns(ctype) as stream:
+            async for campaign in stream:
+                if campaign.name == name:
+                    return campaign
+                if folded is None and (campaign.name or "").casefold() == name.casefold():
+                    folded = campaign
+        return folded
+
+    # -- writes ----------------------------------------------------------------------------
+    async def create(self, spec: VoiceCampaignSpec | SmsCampaignSpec) -> Campaign:
+        """Create a voice or SMS campaign (``POST campaign?campaignType=``).
+
+        The spec is checked first (:mod:`korecampaign_async.write_validation`). The answer's
+        campaign is returned (status ``Preparing`` at first: Kore prepares it
+        asynchronously). Never sent twice: see the module's table."""
+        ctype = _spec_type(spec)
+        body = check_voice_campaign(spec) if isinstance(spec, VoiceCampaignSpec) else check_sms_campaign(spec)
+        try:
+            result = await self._transport.request(
+                "POST",
+                "/campaign",
+                _WRITE,
+                params=self._params(campaignType=ctype),
+                body=_encode(body),
+                idempotent=False,
+            )
+        except OutcomeUnknownError as exc:
+            found = await self.find(spec.name, ctype)
+            if found is not None:
+                logger.warning("create %s campaign %r: %s; it exists, continuing with it", ctype, spec.name, exc.cause)
+                return found
+            raise OutcomeUnknownError(
+                f"create {ctype} campaign {spec.name!r}",
+                method=exc.method,
+                path=exc.path,
+                cause=exc.cause,
+                unknown=(
+                    "no campaign of that name is listed yet, but Kore creates campaigns asynchronously, so it may "
+                    f"still appear: call client.campaigns.find({spec.name!r}, {ctype!r}) before creating it again"
+                ),
+            ) from None
+        return self._campaign_of(result, "create")
+
+    async def update(self, campaign_id: str, spec: VoiceCampaignSpec | SmsCampaignSpec) -> Campaign:
+        """Replace a campaign's settings (``PUT campaign/{id}?campaignType=``; the voice page
+        says ``campaignType=sms``, the type of the spec is sent)."""
+        cid = check_id(campaign_id, "campaign_id")
+        ctype = _spec_type(spec)
+        body = check_voice_campaign(spec) if isinstance(spec, VoiceCampaignSpec) else check_sms_campaign(spec)
+        result = await self._transport.request(
+            "PUT", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), body=_encode(body)
+        )
+        return self._campaign_of(result, "update")
+
+    @staticmethod
+    def _campaign_of(result: WriteResult, action: str) -> Campaign:
+        if result.data is None:
+            from ..errors import DecodeError
+
+            raise DecodeError(f"the {action} answer has no campaign ('data')", status=200)
+        if result.data.id is None and result.id is not None:
+            result.data.id = result.id
+        return result.data
+
+    async def delete(self, campaign_id: str, *, type: CampaignType, confirm: bool = False) -> WriteResult:
+        """Delete a campaign (``DELETE campaign/{id}?campaignType=``). Asks for
+        ``confirm=True``: nothing is sent without it."""
+        cid = check_id(campaign_id, "campaign_id")
+        ctype = check_campaign_type(type)
+        if confirm is not True:
+            raise InvalidParameterError("confirm", confirm, "True (deleting a campaign cannot be undone)")
+        try:
+            result = await self._transport.request(
+                "DELETE", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), idempotent=False
+            )
+            if result.id is None and result.data is not None:
+                result.id = result.data.id
+            return result
+        except OutcomeUnknownError as exc:
+            try:
+                await self._client.get_campaign(cid)
+            except NotFoundError:
+                logger.warning("delete campaign %s: %s; it is gone, so the delete took effect", cid, exc.cause)
+                return WriteResult(status="success", message=f"Campaign {cid} deleted (confirmed: it is gone)", id=cid)
+            return await self._transport.request(  # still there: the delete had no effect
+                "DELETE", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), idempotent=False
+            )
+
+    async def start(self, campaign_id: str, *, type: CampaignType) -> TriggerResult:
+        """Start a campaign (``trigger=play``); its status becomes ``Active``."""
+        return await self._trigger(campaign_id, type, "play", "Active")
+
+    async def stop(self, campaign_id: str, *, type: CampaignType) -> TriggerResult:
+        """Stop an active campaign (``trigger=stop``); its status becomes ``Stopped``."""
+        return await self._trigger(campaign_id, type, "stop", "Stopped")
+
+    async def _trigger(self, campaign_id: str, type: CampaignType, trigger: str, reached: str) -> TriggerResult:
+        cid = check_id(campaign_id, "campaign_id")
+        ctype = check_campaign_type(type)
+        try:
+            return await self._send_trigger(cid, ctype, trigger)
+        except OutcomeUnknownError as exc:
+            state = await self.status(cid)
+            if state.status == reached:
+                logger.warning(
+                    "%s campaign %s: %s; its status is %s, so it took effect", trigger, cid, exc.cause, reached
+                )
+                return TriggerResult(status=reached, message=f"confirmed by the campaign's status after {exc.cause}")
+            return await self._send_trigger(cid, ctype, trigger)  # no effect yet: once more
+
+    async def _send_trigger(self, cid: str, ctype: CampaignType, trigger: str) -> TriggerResult:
+        params = self._params(campaignType=ctype, trigger=trigger)
+        documented = f"/campaign/trigger/{cid}"
+        if ctype == "sms" and trigger == "play":
+            # The SMS-start page posts to campaign/{id} (no /trigger/ segment); the other three
+            # trigger pages use campaign/trigger/{id}. Try the common form, then the page's.
+            candidates = [documented, f"/campaign/{cid}"]
+            if self._sms_start == "page":
+                candidates.reverse()
+            for n, path in enumerate(candidates):
+                try:
+                    result = await self._transport.request(
+                        "POST", path, _TRIGGER, params=params, body=_EMPTY, idempotent=False
+                    )
+                except NotFoundError:
+                    if n == len(candidates) - 1:
+                        raise
+                    continue
+                learned = "common" if path == documented else "page"
+                if learned != self._sms_start:
+                    if self._sms_start is not None or learned == "page":
+                        self._transport.stats.discrepancies += 1
+                        logger.info("SMS start answered at %s (the %s form)", path, learned)
+                    self._sms_start = learned
+                return result
+        return await self._transport.request("POST", documented, _TRIGGER, params=params, body=_EMPTY, idempotent=False)
+
+    async def schedule(self, campaign_name: str, spec: ScheduleSpec) -> ScheduleResult:
+        """Turn on a daily or weekly schedule of the campaign named ``campaign_name``
+        (``POST campaign/schedule?enableSchedule=true&campaignName=``)."""
+        name = check_name(campaign_name, "campaignName")
+        body = check_schedule(spec)
+        return await self._transport.request(
+            "POST",
+            "/campaign/schedule",
+            _SCHEDULE,
+            params=self._params(enableSchedule="true", campaignName=name),
+            body=_encode(body),
+        )
+
+    async def unschedule(self, campaign_name: str) -> ScheduleResult:
+        """Turn off the schedule of the campaign named ``campaign_name``."""
+        name = check_name(campaign_name, "campaignName")
+        return await self._transport.request(
+            "POST",
+            "/campaign/schedule",
+            _SCHEDULE,
+            params=self._params(enableSchedule="false", campaignName=name),
+            body=_EMPTY,
+        )
+
+    async def call_back(self, campaign_instance_id: str, call_backs: list[CallBack]) -> list[CallBackResult]:
+        """Ask for later calls to contacts of a running campaign instance
+        (``POST campaign/{campaignInstanceId}/callContactAt``); one result per call-back
+        (``status`` ``failed`` with a ``reason`` such as ``time_in_past``)."""
+        iid = check_id(campaign_instance_id, "campaign_instance_id")
+        items = check_call_backs(list(call_backs))
+        result = await self._transport.request(
+            "POST", f"/campaign/{iid}/callContactAt", _CALL_BACKS, body=_encode(items), idempotent=False
+        )
+        return result.data
+
+    async def wait(
+        self,
+        campaign_id: str,
+        *,
+        until: Collection[str] = FINAL_WAIT_STATUSES,
+        poll: float = 5.0,
+        max_poll: float = 60.0,
+        on_status: Callable[[CampaignState], Any] | None = None,
+    ) -> CampaignState:
+        """Wait until the campaign's status is one of ``until``; return its last state.
+
+        Polls ``status?view=status`` (one request each, through the rate budget) every
+        ``poll`` seconds, stretching the interval by half each time the status did not
+        change, up to ``max_poll``, and back to ``poll`` when it changes. Cancelling stops
+        it between polls; bound it with ``async with asyncio.timeout(seconds):``.
+        ``on_status`` is called with every state read."""
+        cid = check_id(campaign_id, "campaign_id")
+        targets = {until} if isinstance(until, str) else set(until)
+        if not targets or not all(isinstance(s, str) for s in targets):
+            raise InvalidParameterError("until", until, "one or more campaign statuses such as 'Completed'")
+        if not poll > 0 or max_poll < poll:
+            raise InvalidParameterError("poll", poll, "seconds > 0, at most max_poll")
+        interval = poll
+        last: str | None = None
+        while True:
+            state = await self.status(cid)
+            if on_status is not None:
+                on_status(state)
+            if state.status in targets:
+                return state
+            interval = poll if state.status != last else min(max_poll, interval * 1.5)
+            last = state.status
+            await asyncio.sleep(interval)
