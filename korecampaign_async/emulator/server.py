@@ -26,14 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import random
 import time
 import warnings
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
 import jwt
@@ -41,8 +40,21 @@ import msgspec
 from aiohttp import web
 from jwt.warnings import InsecureKeyLengthWarning
 
-from .auth import JWTAuth
-from .ratelimit import SlidingWindowLog, parse_windows
+from ..auth import JWTAuth
+from ..ratelimit import parse_windows
+from .data import (
+    DIALING_MODES,
+    STATUSES,
+    campaign_id,
+    contact_list_id,
+    generated_campaign,
+    iso,
+    list_contact,
+    list_name,
+    status_row,
+)
+from .faults import RATE_LIMIT_MESSAGE, FaultKind, Faults, RateGate
+from .state import STARTABLE, State
 
 __all__ = [
     "PAGING_MODES",
@@ -55,15 +67,6 @@ __all__ = [
     "run_emulator",
 ]
 
-RATE_LIMIT_MESSAGE = "Rate limit for this API has been reached. Please try again later"
-STATUSES = ("Active", "Completed", "Ready", "Paused", "Preparing", "Stopped", "Scheduled", "Rescheduled")
-DIALING_MODES = ("Progressive", "Preview")
-OUTCOMES = ("completed", "", "completed", "busy", "noAnswer")
-BOT_STATUSES = ("userHangUp", "agentHangUp", "botHangUp", "transferred")
-DISPOSITIONS = ((), ("System Generated",), ("Requires Supervisor Attention",), ("Callback", "VIP"))
-EPOCH = datetime(2025, 12, 1, tzinfo=UTC)
-
-FaultKind = Literal["429", "500", "502", "503", "504", "drop", "malformed", "html"]
 
 #: How the server maps ``page`` and ``skip`` to an offset when a request sends both (the
 #: docs do not say): ``page`` wins (skip ignored), ``skip-wins`` (page used only without
@@ -89,6 +92,10 @@ class EmulatorConfig:
     (``rate_limit_key="stream"``) or per account.
     Timing: every answer is sent ``latency_ms`` (plus ``0..jitter_ms``) after its request
     arrived, the emulator's own work included.
+    Writes (:mod:`korecampaign_async.emulator.state`): a started campaign dials its contacts
+    over ``run_seconds``; a created one is ``Preparing`` for ``prepare_seconds``; added
+    contacts appear ``import_delay`` seconds after the call; ``state_file`` persists the
+    state; the ``slow-after-write`` fault holds an applied write's answer ``slow_seconds``.
     Readings the docs leave open: ``paging`` (see :data:`PagingMode`), ``echo`` (see
     :data:`EchoMode`), ``overcount`` (``totalResults`` counts this many rows more than are
     served, while ``totalPages`` follows the served rows, as in the contact-status sample),
@@ -122,6 +129,11 @@ class EmulatorConfig:
     overcount: int = 0
     rate_limit_retry_after: bool = True
     generation: int = 0
+    state_file: str | None = None
+    run_seconds: float = 20.0
+    prepare_seconds: float = 0.2
+    import_delay: float = 0.0
+    slow_seconds: float = 3.0
 
     @property
     def effective_iid(self) -> str:
@@ -156,50 +168,47 @@ class EmulatorStats:
         return {k: v for k, v in self.pages_served.items() if v > 1}
 
 
-def campaign_id(index: int) -> str:
-    """The id of the emulator's campaign number ``index``."""
-    return f"cd-emu-{index:06d}"
-
-
-def contact_list_id(index: int) -> str:
-    """The id of the emulator's contact list number ``index``."""
-    return f"cl-emu-{index:06d}"
-
-
-def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-
-
 class Emulator:
     """The emulator application and its state. Use :func:`run_emulator` to serve it."""
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self.stats = EmulatorStats()
-        self._random = random.Random(self.config.seed)
-        self._scripted: deque[tuple[FaultKind, str | None]] = deque()
+        self.faults = Faults(self.config)
+        self._rate = RateGate(self.config)
         self._valid_tokens: set[str] = set()
-        self._windows: dict[str, SlidingWindowLog] = {}
-        self._rate_windows = parse_windows(self.config.rate_limit) if self.config.rate_limit else None
         self._campaign_cache: dict[int, dict[str, Any]] = {}
         self.generation = self.config.generation
         self._page_cache: dict[tuple[str, int, int, int], bytes] = {}
         self.url = ""
         self._runner: web.AppRunner | None = None
+        self.state = State(self.config)
         self.app = web.Application()
         prefix = "/campaign/api/v2/public/{stream_id}/campaign"
-        self.app.router.add_post(prefix + "/getAllCampaignDetails", self._list_campaigns)
-        self.app.router.add_get(prefix + "/contactList/{list_id}/getAllContacts", self._list_contacts)
-        self.app.router.add_post(prefix + "/{campaign_id}/status", self._campaign_status)
-        self.app.router.add_get(prefix + "/{campaign_id}", self._get_campaign)
-        self.app.router.add_post("/_emulator/advance", self._advance)
+        router = self.app.router
+        router.add_post(prefix + "/getAllCampaignDetails", self._list_campaigns)
+        router.add_post(prefix + "/contactList/createContactList", self._create_list)
+        router.add_route("*", prefix + "/contactList/getAllListDetails", self._all_lists)
+        router.add_get(prefix + "/contactList/{list_id}/getAllContacts", self._list_contacts)
+        router.add_get(prefix + "/contactList/{list_id}", self._get_list)
+        router.add_put(prefix + "/contactList/{list_id}", self._update_list)
+        router.add_delete(prefix + "/contactList/{list_id}", self._delete_list)
+        router.add_post(prefix + "/schedule", self._schedule)
+        router.add_post(prefix + "/trigger/{campaign_id}", self._trigger)
+        router.add_post(prefix, self._create_campaign)
+        router.add_post(prefix + "/{campaign_id}/status", self._campaign_status)
+        router.add_post(prefix + "/{instance_id}/callContactAt", self._call_back)
+        router.add_get(prefix + "/{campaign_id}", self._get_campaign)
+        router.add_put(prefix + "/{campaign_id}", self._update_campaign)
+        router.add_delete(prefix + "/{campaign_id}", self._delete_campaign)
+        router.add_post("/api/1.1/public/{stream_id}/campaign/contactList/addContacts", self._add_contacts)
+        router.add_post("/_emulator/advance", self._advance)
 
     # -- control ------------------------------------------------------------------------
     def inject(self, *faults: FaultKind, endpoint: str | None = None) -> None:
         """Queue faults for the next requests (to ``endpoint`` = ``status``, ``campaigns``,
         ``campaign`` or ``contacts`` when given), one fault per request, in order."""
-        for fault in faults:
-            self._scripted.append((fault, endpoint))
+        self.faults.inject(*faults, endpoint=endpoint)
 
     def set_contact_count(self, campaign: str, count: int) -> None:
         """Change how many contact-status rows ``campaign`` has (e.g. mid-export)."""
@@ -247,60 +256,13 @@ class Emulator:
             self._runner = None
 
     # -- data -----------------------------------------------------------------------------
-    def _status_of(self, index: int) -> str:
-        status = STATUSES[index % len(STATUSES)]
-        if self.generation and status not in ("Completed", "Stopped") and (index // 2) % 4 < self.generation:
-            return "Completed"
-        return status
-
     def campaign(self, index: int) -> dict[str, Any]:
-        """The JSON document of campaign ``index`` (voice when even, SMS when odd)."""
+        """The JSON document of campaign ``index`` (voice when even, SMS when odd), with
+        what the state changed (a start, a stop, an update, a schedule) applied."""
         cached = self._campaign_cache.get(index)
-        if cached is not None:
-            return cached
-        created = EPOCH + timedelta(minutes=37 * index, milliseconds=index * 7)
-        updated = created + timedelta(minutes=5 + self.generation, milliseconds=311)
-        voice = index % 2 == 0
-        doc: dict[str, Any] = {
-            "name": f"{'Voice' if voice else 'SMS'} Campaign {index}",
-            "description": f"Synthetic campaign number {index}",
-            "status": self._status_of(index),
-            "priority": str(index % 5 + 1),
-            "dncLists": {"id": "cl-emu-dnc", "name": "DNC list"} if voice else {"name": "DNC list"},
-            "isFiltersEnabled": False,
-            "createdAt": _iso(created),
-            "updatedAt": _iso(updated),
-            "campaignInstanceUpdatedAt": _iso(updated),
-            "schedule": {"isSchedulingEnabled": False, "isRecurrenceEnabled": index % 3 == 0},
-            "contactLists": [f"List {index % 7}"],
-        }
-        if voice:
-            # voice campaigns carry "_id" as in the docs' voice sample; SMS ones "id"
-            doc = {"_id": campaign_id(index), "lname": doc["name"].lower(), **doc}
-            doc["dialingMode"] = DIALING_MODES[(index // 2) % 2]
-            doc["connection"] = "Default Queue"
-            doc["experienceFlow"] = f"cf-emu-{index:06d}"
-            doc["dialingStrategy"] = {
-                "callerId": {"phoneNumber": "+14846500000"},
-                "callingHours": {
-                    "frequency": "WEEKLY",
-                    "days": [{"start": "9:00 AM", "end": "6:00 PM", "day": d} for d in ("MO", "TU", "WE", "TH", "FR")],
-                    "timezone": "Asia/Kolkata",
-                },
-                "dialingOrder": "FIFO",
-                "maxAttemptsPerRecord": 3,
-                "defaultRetryPeriod": 10,
-                "maxRingTime": 30,
-                "useSystemMappings": False,
-            }
-        else:
-            doc["id"] = campaign_id(index)
-            doc["message"] = {"message": "TWVzc2FnZSBmb3IgeW91"}
-            doc["totalMessagesSent"] = index * 3
-            doc["campaignExecutionType"] = "NORMAL"
-            doc["format"] = "simple"
-        self._campaign_cache[index] = doc
-        return doc
+        if cached is None:
+            cached = self._campaign_cache[index] = generated_campaign(index, self.generation)
+        return self.state.overlay(cached)
 
     def _cache(self, key: tuple[str, int, int, int], body: bytes) -> None:
         """Keep encoded status pages (bounded, oldest evicted) so that the emulator's own CPU
@@ -318,35 +280,16 @@ class Emulator:
             index = int(cid[7:])
         except ValueError:
             return None
+        if cid in self.state.deleted:
+            return None
         return index if 0 <= index < self.config.campaigns and cid == campaign_id(index) else None
 
     def contact_count(self, cid: str) -> int:
         """Rows of the contact status of campaign ``cid``."""
         return self.config.contact_counts.get(cid, self.config.contacts)
 
-    @staticmethod
-    def status_row(ci: int, r: int, generation: int = 0) -> dict[str, Any]:
-        """Contact-status row ``r`` of campaign index ``ci`` at ``generation`` (deterministic).
-
-        Each generation moves a fifth more of the rows forward (rows with ``r % 10 < 2 *
-        generation``): one more attempt and a ``completed`` outcome."""
-        n = (ci * 1_000_003 + r * 7919) % 10**10
-        attempts = r % 3 + 1
-        row: dict[str, Any] = {
-            "phoneNumber": f"91{n:010d}",
-            "uniqueId": f"u-{ci}-{r}",
-            "dialerOutcome": OUTCOMES[r % len(OUTCOMES)],
-            "numberOfAttemptsSoFar": attempts,
-            "botSessionId": f"{(ci << 32) ^ r:024x}",
-            "agentDispositionCodes": list(DISPOSITIONS[r % len(DISPOSITIONS)]),
-            "botOutboundStatus": BOT_STATUSES[r % len(BOT_STATUSES)],
-            "botOutboundStatusDetail": "user_hangup" if r % 2 else "Client side",
-        }
-        moved = min(generation, 5)
-        if r % 10 < 2 * moved:
-            row["numberOfAttemptsSoFar"] = attempts + generation
-            row["dialerOutcome"] = "completed"
-        return row
+    status_row = staticmethod(status_row)
+    list_contact = staticmethod(list_contact)
 
     def advance(self, steps: int = 1) -> int:
         """Move the data forward between syncs, as a live account would: contact outcomes
@@ -358,17 +301,6 @@ class Emulator:
         self._campaign_cache.clear()
         self._page_cache.clear()
         return self.generation
-
-    @staticmethod
-    def list_contact(li: int, r: int) -> dict[str, Any]:
-        """Contact ``r`` of contact list index ``li`` (deterministic)."""
-        created = EPOCH + timedelta(seconds=r, milliseconds=li)
-        return {
-            "_id": f"c-{li:04d}-{r:08d}",
-            "phoneNumber": f"+1{(li * 7_777_777 + r) % 10**10:010d}",
-            "createdAt": _iso(created),
-            "updatedAt": _iso(created + timedelta(minutes=1)),
-        }
 
     # -- request plumbing ---------------------------------------------------------------
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -411,38 +343,14 @@ class Emulator:
         return None
 
     def _rate_limited(self) -> web.Response | None:
-        self.stats.arrival_times.append(time.monotonic())
-        if self._rate_windows is None:
-            self.stats.admitted_times.append(time.monotonic())
-            return None
-        key = self.config.stream_id if self.config.rate_limit_key == "stream" else self.config.account_id
-        log = self._windows.setdefault(key, SlidingWindowLog(self._rate_windows))
         now = time.monotonic()
-        wait = log.delay(now)
+        self.stats.arrival_times.append(now)
+        wait = self._rate.delay()
         if wait > 0:
             self.stats.throttled += 1
             hint = {"Retry-After": f"{max(wait, 0.001):.3f}"} if self.config.rate_limit_retry_after else None
             return self._error(429, RATE_LIMIT_MESSAGE, hint)
-        log.record(now)
         self.stats.admitted_times.append(now)
-        return None
-
-    def _fault(self, endpoint: str) -> FaultKind | None:
-        for i, (fault, target) in enumerate(self._scripted):
-            if target is None or target == endpoint:
-                del self._scripted[i]
-                return fault
-        cfg = self.config
-        roll = self._random.random()
-        for kind, p in (
-            ("429", cfg.fault_429),
-            ("503", cfg.fault_5xx),
-            ("drop", cfg.fault_drop),
-            ("malformed", cfg.fault_malformed),
-        ):
-            if roll < p:
-                return kind  # type: ignore[return-value]
-            roll -= p
         return None
 
     async def _serve(
@@ -471,54 +379,58 @@ class Emulator:
         loop = asyncio.get_running_loop()
         due = loop.time()
         if cfg.latency_ms or cfg.jitter_ms:
-            due += (cfg.latency_ms + self._random.uniform(0, cfg.jitter_ms)) / 1000
+            due += (cfg.latency_ms + self.faults.jitter(cfg.jitter_ms)) / 1000
         try:
             body = await request.read()
         except ConnectionResetError:  # the client went away (cancelled request)
             return web.Response(status=499)
-        response, drop = self._answer(request, endpoint, account_query, build, body)
+        response, action = self._answer(request, endpoint, account_query, build, body)
         delay = due - loop.time()
+        if action == "slow-after-write":
+            delay += cfg.slow_seconds  # applied, and answered too late for the client
         if delay > 0:
             await asyncio.sleep(delay)
-        if drop and request.transport is not None:
+        if action in ("drop", "drop-after-write") and request.transport is not None:
             request.transport.close()
         return response
 
     def _answer(
         self, request: web.Request, endpoint: str, account_query: bool, build: Any, body: bytes
-    ) -> tuple[web.Response, bool]:
-        """The response to send, and whether to drop the connection instead."""
+    ) -> tuple[web.Response, str | None]:
+        """The response to send, and what to do instead (drop the connection, answer late)."""
         cfg = self.config
         denied = self._check_auth(request, account_query=account_query)
         if denied is not None:
-            return denied, False
+            return denied, None
         limited = self._rate_limited()
         if limited is not None:
-            return limited, False
-        fault = self._fault(endpoint)
+            return limited, None
+        fault = self.faults.pick(endpoint)
         if fault == "429":
-            return self._error(429, RATE_LIMIT_MESSAGE, {"Retry-After": f"{cfg.retry_after:g}"}), False
+            return self._error(429, RATE_LIMIT_MESSAGE, {"Retry-After": f"{cfg.retry_after:g}"}), None
         if fault in ("500", "502", "503", "504"):
-            return self._error(int(fault), "Service temporarily unavailable"), False
+            return self._error(int(fault), "Service temporarily unavailable"), None
         if fault == "drop":
-            return web.Response(status=599), True
+            return web.Response(status=599), "drop"
         if fault == "html":
             html = "<html><body>Bad Gateway</body></html>"
-            return web.Response(status=502, text=html, content_type="text/html"), False
+            return web.Response(status=502, text=html, content_type="text/html"), None
         try:
             payload = msgspec.json.decode(body) if body else {}
         except msgspec.DecodeError:
-            return self._error(400, "request body is not valid JSON"), False
+            return self._error(400, "request body is not valid JSON"), None
         result = build(request, payload)
         if isinstance(result, web.Response):
-            return result, False
+            return result, fault if fault in ("slow-after-write", "drop-after-write") else None
         data, page_key = result
         encoded = data if isinstance(data, bytes) else _encode(data)
         if fault == "malformed":
             encoded = encoded[: max(1, len(encoded) // 2)]
         elif page_key is not None:
             self.stats.pages_served[page_key] += 1
-        return web.Response(body=encoded, content_type="application/json"), False
+        return web.Response(body=encoded, content_type="application/json"), (
+            fault if fault in ("slow-after-write", "drop-after-write") else None
+        )
 
     def _page_args(self, source: Any, default_limit: int, *, takes_skip: bool = True) -> _PageArgs | str:
         """Validate ``page``/``limit``/``skip`` and apply the configured reading (to the
@@ -577,42 +489,104 @@ class Emulator:
     async def _campaign_status(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
             cid = req.match_info["campaign_id"]
-            index = self._campaign_index(cid)
-            if index is None:
+            found = self._campaign_doc(cid)
+            if found is None:
                 return self._error(404, f"Campaign {cid} not found")
-            if index % 2:
+            doc, ctype = found
+            if req.query.get("view") != "contacts":  # view=status: the documented summary
+                return {"status": "success", "data": {"id": cid, "status": doc["status"], "name": doc["name"]}}, None
+            if ctype != "voice":
                 return self._error(400, f"Campaign {cid} is not a voice campaign")
-            total = self.contact_count(cid)
-            if req.query.get("view") != "contacts":
-                return {"status": "success", "data": {"campaignId": cid, "totalContacts": total}}, None
             args = self._page_args(payload, 10, takes_skip=False)
             if isinstance(args, str):
                 return self._error(400, args)
             offset, limit = args.offset, args.limit
+            index = self._campaign_index(cid)
+            if index is None:  # a created campaign: its lists' contacts, dialled as its run goes
+                rows_all = self.state.status_rows(cid, self._campaign_contacts(doc))
+                total = len(rows_all)
+                rows = rows_all[offset : offset + limit]
+                body = _encode({"status": "success", "data": self._status_data(rows, args, total)})
+                return body, ("status", cid, offset // limit + 1, limit)
+            total = self.contact_count(cid)
             key = (cid, offset, limit, total)
-            body = self._page_cache.get(key)
-            if body is None:
+            cached = self._page_cache.get(key)
+            if cached is None:
                 generation = self.generation
                 rows = [self.status_row(index, r, generation) for r in range(offset, min(offset + limit, total))]
-                data: dict[str, Any] = {"results": rows}
-                if args.echo_page is not None:
-                    data["page"] = args.echo_page
-                data["limit"] = limit
-                data.update(self._totals(total, limit))
-                body = _encode({"status": "success", "data": data})
-                self._cache(key, body)
-            return body, ("status", cid, offset // limit + 1, limit)
+                cached = _encode({"status": "success", "data": self._status_data(rows, args, total)})
+                self._cache(key, cached)
+            return cached, ("status", cid, offset // limit + 1, limit)
 
         return await self._serve(request, "status", account_query=False, build=build)
+
+    def _status_data(self, rows: list[dict[str, Any]], args: _PageArgs, total: int) -> dict[str, Any]:
+        data: dict[str, Any] = {"results": rows}
+        if args.echo_page is not None:
+            data["page"] = args.echo_page
+        data["limit"] = args.limit
+        data.update(self._totals(total, args.limit))
+        return data
+
+    def _campaign_doc(self, cid: str) -> tuple[dict[str, Any], str] | None:
+        """A campaign's document now (generated or created, runs applied) and its type."""
+        index = self._campaign_index(cid)
+        if index is not None:
+            return self.campaign(index), "voice" if index % 2 == 0 else "sms"
+        created = self.state.campaigns.get(cid)
+        if created is None:
+            return None
+        return self.state.overlay(State.public(created)), str(created["_type"])
+
+    def _created_campaigns(self, ctype: str) -> list[dict[str, Any]]:
+        return [self.state.overlay(State.public(doc)) for doc in self.state.campaigns.values() if doc["_type"] == ctype]
+
+    def _list_by_name(self, name: str) -> tuple[str, int | None] | None:
+        """The id of the list named ``name`` (case-insensitive) and its generated index."""
+        folded = name.casefold()
+        for index in range(self.config.contact_lists):
+            lid = contact_list_id(index)
+            if lid not in self.state.deleted_lists and list_name(index).casefold() == folded:
+                return lid, index
+        for lid, doc in self.state.lists.items():
+            if str(doc["name"]).casefold() == folded:
+                return lid, None
+        return None
+
+    def _list_index(self, lid: str) -> int | None:
+        try:
+            index = int(lid[7:]) if lid.startswith("cl-emu-") else -1
+        except ValueError:
+            return None
+        ok = 0 <= index < self.config.contact_lists and lid == contact_list_id(index)
+        return index if ok and lid not in self.state.deleted_lists else None
+
+    def _campaign_contacts(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        contacts: list[dict[str, Any]] = []
+        for name in doc.get("contactLists") or []:
+            found = self._list_by_name(str(name))
+            if found is None:
+                continue
+            total, contact = self.state.list_contacts(*found)
+            contacts.extend(contact(r) for r in range(total))
+        return contacts
+
+    def _name_taken(self, name: str, ctype: str | None = None) -> bool:
+        folded = name.casefold()
+        for c in ("voice", "sms") if ctype is None else (ctype,):
+            start = 0 if c == "voice" else 1
+            for index in range(start, self.config.campaigns, 2):
+                if campaign_id(index) not in self.state.deleted and self.campaign(index)["name"].casefold() == folded:
+                    return True
+            if any(str(d["name"]).casefold() == folded for d in self._created_campaigns(c)):
+                return True
+        return False
 
     async def _list_contacts(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
             lid = req.match_info["list_id"]
-            try:
-                index = int(lid[7:]) if lid.startswith("cl-emu-") else -1
-            except ValueError:
-                index = -1
-            if not 0 <= index < self.config.contact_lists or lid != contact_list_id(index):
+            index = self._list_index(lid)
+            if index is None and lid not in self.state.lists:
                 return self._error(404, f"Contact list {lid} not found")
             query: dict[str, Any] = {}
             for key in ("page", "limit", "skip"):
@@ -625,8 +599,8 @@ class Emulator:
             if isinstance(args, str):
                 return self._error(400, args)
             offset, limit = args.offset, args.limit
-            total = self.config.list_contacts
-            rows = [self.list_contact(index, r) for r in range(offset, min(offset + limit, total))]
+            total, contact = self.state.list_contacts(lid, index)
+            rows = [contact(r) for r in range(offset, min(offset + limit, total))]
             # pagination fields beside "data", as the contact-list page documents them
             doc: dict[str, Any] = {
                 "status": "success",
@@ -643,13 +617,304 @@ class Emulator:
     async def _get_campaign(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
             cid = req.match_info["campaign_id"]
-            index = self._campaign_index(cid)
-            if index is None:
+            found = self._campaign_doc(cid)
+            if found is None:
                 return self._error(404, f"Campaign {cid} not found")
-            doc = self.campaign(index)
+            doc = found[0]
             return {"status": "success", "message": f"Campaign {doc['name']} retrieved successfully", "data": doc}, None
 
         return await self._serve(request, "campaign", account_query=True, build=build)
+
+    # -- writes -------------------------------------------------------------------------------
+    def _check_campaign_body(self, payload: Any, ctype: str, *, partial: bool = False) -> str | None:
+        """The server's own checks of a campaign body (not the SDK's): required fields,
+        the documented enums and limits, contact lists that exist."""
+        if not isinstance(payload, dict):
+            return "request body must be a JSON object"
+        required = ["name", "description", "contactLists"] if not partial else []
+        missing = [k for k in required if not payload.get(k)]
+        if missing:
+            return f'"{missing[0]}" is required'
+        if "name" in payload and (not isinstance(payload["name"], str) or len(payload["name"]) > 48):
+            return '"name" must be a string of at most 48 characters'
+        if "description" in payload and len(str(payload["description"])) > 256:
+            return '"description" must be at most 256 characters'
+        for name in payload.get("contactLists") or []:
+            if self._list_by_name(str(name)) is None:
+                return f"Contact list {name} does not exist"
+        if "priority" in payload and str(payload["priority"]) not in ("1", "2", "3", "4", "5"):
+            return '"priority" must be one of 1, 2, 3, 4, 5'
+        if (
+            ctype == "voice"
+            and "dialingMode" in payload
+            and payload["dialingMode"]
+            not in (
+                "Agentless",
+                "Progressive",
+                "Preview",
+            )
+        ):
+            return '"dialingMode" must be one of Agentless, Progressive, Preview'
+        if ctype == "sms" and "format" in payload and payload["format"] not in ("simple", "advanced"):
+            return '"format" must be one of simple, advanced'
+        return None
+
+    async def _create_campaign(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            ctype = req.query.get("campaignType")
+            if ctype not in ("voice", "sms"):
+                return self._error(400, '"campaignType" must be one of [voice, sms]')
+            problem = self._check_campaign_body(payload, ctype)
+            if problem:
+                return self._error(400, problem)
+            if self._name_taken(payload["name"]):
+                return self._error(400, f"Campaign with name {payload['name']} already exists")
+            doc = self.state.create_campaign(ctype, payload)
+            message = f"Campaign {doc['name']} creation in progress"
+            return {"status": "success", "message": message, "data": doc}, None
+
+        return await self._serve(request, "create", account_query=True, build=build)
+
+    async def _update_campaign(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            cid = req.match_info["campaign_id"]
+            found = self._campaign_doc(cid)
+            if found is None:
+                return self._error(404, f"Campaign {cid} not found")
+            doc, ctype = found
+            problem = self._check_campaign_body(payload, ctype, partial=True)
+            if problem:
+                return self._error(400, problem)
+            name = payload.get("name")
+            if name and str(name).casefold() != doc["name"].casefold() and self._name_taken(name):
+                return self._error(400, f"Campaign with name {name} already exists")
+            self.state.update_campaign(cid, doc, payload)
+            self._campaign_cache.clear()
+            updated = self._campaign_doc(cid)
+            assert updated is not None
+            message = f"Campaign {updated[0]['name']} details updated successfully"
+            return {"status": "success", "message": message, "id": cid, "data": updated[0]}, None
+
+        return await self._serve(request, "update", account_query=True, build=build)
+
+    async def _delete_campaign(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            cid = req.match_info["campaign_id"]
+            found = self._campaign_doc(cid)
+            if found is None:
+                return self._error(404, f"Campaign {cid} not found")
+            doc, _ = found
+            if doc["status"] == "Active":
+                return self._error(400, f"Campaign {doc['name']} is active: stop it before deleting it")
+            self.state.delete_campaign(cid)
+            return {"status": "success", "message": f"Campaign {doc['name']} deleted successfully", "data": doc}, None
+
+        return await self._serve(request, "delete", account_query=True, build=build)
+
+    async def _trigger(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            cid = req.match_info["campaign_id"]
+            trigger = req.query.get("trigger")
+            if trigger not in ("play", "stop"):
+                return self._error(400, '"trigger" must be one of [play, stop]')
+            found = self._campaign_doc(cid)
+            if found is None:
+                return self._error(404, f"Campaign {cid} not found")
+            doc, ctype = found
+            if req.query.get("campaignType") != ctype:
+                return self._error(400, f"Campaign {cid} is a {ctype} campaign")
+            now = iso(datetime.now(UTC))
+            if trigger == "play":
+                if doc["status"] == "Active":
+                    return self._error(400, f"Campaign {doc['name']} is already active")
+                if doc["status"] not in STARTABLE:
+                    return self._error(400, f"Campaign {doc['name']} cannot start while {doc['status']}")
+                instance = self.state.start(cid)
+                self._campaign_cache.clear()
+                answer: dict[str, Any] = {"status": "Active", "message": "Campaign Started"}
+                if ctype == "voice":
+                    answer.update(totalCallsCompleted=0, updatedAt=now, campaignInstanceId=instance)
+                else:
+                    answer["updatedAt"] = now
+                return answer, None
+            if doc["status"] != "Active":
+                return self._error(400, f"Campaign {doc['name']} is not active")
+            stopped = self.state.stop(cid)
+            self._campaign_cache.clear()
+            answer = {"status": "Stopped", "message": "Campaign Stopped", "updatedAt": now}
+            if ctype == "voice":
+                answer["campaignInstanceId"] = stopped
+            else:
+                answer["campaignExecutionType"] = "NORMAL"
+            return answer, None
+
+        return await self._serve(request, "trigger", account_query=True, build=build)
+
+    async def _schedule(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            name = req.query.get("campaignName", "")
+            enable = req.query.get("enableSchedule")
+            if enable not in ("true", "false"):
+                return self._error(400, '"enableSchedule" must be true or false')
+            cid = self._campaign_id_by_name(name)
+            if cid is None:
+                return self._error(404, f"Campaign {name} not found")
+            if enable == "true":
+                if not isinstance(payload, dict) or not {"startDateTime", "endDateTime", "recurrenceObject"} <= set(
+                    payload
+                ):
+                    return self._error(400, '"startDateTime", "endDateTime" and "recurrenceObject" are required')
+                schedule = {"isSchedulingEnabled": True, "isRecurrenceEnabled": True, **payload}
+                message = f"Campaign {name} scheduled successfully"
+            else:
+                schedule = {"isSchedulingEnabled": False}
+                message = f"Campaign {name} schedule disabled successfully"
+            self.state.set_schedule(cid, schedule)
+            self._campaign_cache.clear()
+            return {"status": "success", "message": message, "id": cid}, None
+
+        return await self._serve(request, "schedule", account_query=False, build=build)
+
+    def _campaign_id_by_name(self, name: str) -> str | None:
+        folded = name.casefold()
+        for index in range(self.config.campaigns):
+            cid = campaign_id(index)
+            if cid not in self.state.deleted and self.campaign(index)["name"].casefold() == folded:
+                return cid
+        return next((cid for cid, d in self.state.campaigns.items() if str(d["name"]).casefold() == folded), None)
+
+    async def _call_back(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            instance = req.match_info["instance_id"]
+            if self.state.instance_campaign(instance) is None:
+                return self._error(404, f"Campaign instance {instance} not found")
+            if not isinstance(payload, list):
+                return self._error(400, "request body must be an array of call-backs")
+            now = datetime.now(UTC)
+            results = []
+            for item in payload:
+                item_id = item.get("campaignDialingListId") if isinstance(item, dict) else None
+                try:
+                    when = datetime.fromisoformat(str(item.get("timeToContact", "")).replace("Z", "+00:00"))
+                except (ValueError, AttributeError):
+                    results.append({"campaignDialingListId": item_id, "status": "failed", "reason": "invalid_time"})
+                    continue
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                ok = when > now
+                entry: dict[str, Any] = {"campaignDialingListId": item_id, "status": "success" if ok else "failed"}
+                if not ok:
+                    entry["reason"] = "time_in_past"
+                results.append(entry)
+            return {"status": "success", "data": results}, None
+
+        return await self._serve(request, "callback", account_query=False, build=build)
+
+    # -- contact lists ------------------------------------------------------------------------
+    def _list_doc(self, lid: str) -> dict[str, Any] | None:
+        index = self._list_index(lid)
+        if index is not None:
+            return self.state.generated_list(index)
+        return self.state.list_doc(lid) if lid in self.state.lists else None
+
+    async def _create_list(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            if not isinstance(payload, dict):
+                return self._error(400, "request body must be a JSON object")
+            name, description = payload.get("name"), payload.get("description")
+            if not isinstance(name, str) or not name or len(name) > 48:
+                return self._error(400, '"name" is required (at most 48 characters)')
+            if not isinstance(description, str) or not description or len(description) > 256:
+                return self._error(400, '"description" is required (at most 256 characters)')
+            if payload.get("source") != "passiveApi":
+                return self._error(400, '"source" must be "passiveApi"')
+            if "allowDuplicates" in payload and not isinstance(payload["allowDuplicates"], bool):
+                return self._error(400, '"allowDuplicates" must be a boolean')
+            if self._list_by_name(name) is not None:
+                return self._error(400, f"Contact list with name {name} already exists")
+            doc = self.state.create_list(payload)
+            return {"status": "success", "message": f"Contact list {name} created successfully", "data": doc}, None
+
+        return await self._serve(request, "list-create", account_query=True, build=build)
+
+    async def _get_list(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            lid = req.match_info["list_id"]
+            doc = self._list_doc(lid)
+            if doc is None:
+                return self._error(404, f"Contact list {lid} not found")
+            return {"status": "success", "message": "", "data": doc}, None
+
+        return await self._serve(request, "list-get", account_query=True, build=build)
+
+    async def _update_list(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            lid = req.match_info["list_id"]
+            if lid not in self.state.lists:
+                known = self._list_doc(lid) is not None
+                return self._error(
+                    400 if known else 404, f"Contact list {lid} {'is read-only' if known else 'not found'}"
+                )
+            if not isinstance(payload, dict) or not ({"name", "description"} & set(payload)):
+                return self._error(400, '"name" or "description" is required')
+            doc = self.state.lists[lid]
+            for key in ("name", "description"):
+                if key in payload:
+                    doc[key] = payload[key]
+            self.state.save()
+            body = {"name": doc["name"], "listType": "call", "accountId": self.config.account_id}
+            message = f"Contact list {doc['name']} updated successfully"
+            return {"status": "success", "message": message, "data": {"contactListId": lid, "body": body}}, None
+
+        return await self._serve(request, "list-update", account_query=True, build=build)
+
+    async def _delete_list(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            lid = req.match_info["list_id"]
+            doc = self._list_doc(lid)
+            if doc is None:
+                return self._error(404, f"Contact list {lid} not found")
+            for ctype in ("voice", "sms"):
+                for campaign in self._created_campaigns(ctype):
+                    if doc["name"] in campaign.get("contactLists", []):
+                        return self._error(400, f"Contact list {doc['name']} is in use by {campaign['name']}")
+            self.state.delete_list(lid)
+            message = f"Contact list {doc['name']} deleted successfully"
+            return {"status": "success", "message": message, "data": doc}, None
+
+        return await self._serve(request, "list-delete", account_query=True, build=build)
+
+    async def _all_lists(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            if req.method not in ("POST", "GET"):
+                return self._error(405, f"{req.method} not allowed")
+            docs = [self.state.generated_list(i) for i in range(self.config.contact_lists)]
+            docs = [d for d in docs if d["_id"] not in self.state.deleted_lists]
+            docs.extend(self.state.list_doc(lid) for lid in self.state.lists)
+            return {"status": "success", "message": "", "data": docs}, None  # every list at once, as the sample
+
+        return await self._serve(request, "lists", account_query=True, build=build)
+
+    async def _add_contacts(self, request: web.Request) -> web.StreamResponse:
+        def build(req: web.Request, payload: Any) -> Any:
+            if not isinstance(payload, dict):
+                return self._error(400, "request body must be a JSON object")
+            name = payload.get("contact_list_name")
+            data = payload.get("data")
+            if not isinstance(name, str) or not name:
+                return self._error(400, '"contact_list_name" is required')
+            if not isinstance(data, list) or not data:
+                return self._error(400, '"data" must be a non-empty array of contacts')
+            found = self._list_by_name(name)
+            if found is None:
+                return self._error(404, f"Contact list {name} not found")
+            for i, contact in enumerate(data):
+                if not isinstance(contact, dict) or not contact.get("phoneNumber"):
+                    return self._error(400, f"data[{i}]: phoneNumber is required")
+            self.state.queue_contacts(found[0], [dict(c) for c in data])
+            return {"status": "success", "message": "Contacts queued for addition."}, None
+
+        return await self._serve(request, "add-contacts", account_query=True, build=build)
 
     async def _list_campaigns(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
@@ -700,6 +965,8 @@ class Emulator:
         end = payload.get("endDate")
         out = []
         for index in range(0 if ctype == "voice" else 1, self.config.campaigns, 2):
+            if campaign_id(index) in self.state.deleted:
+                continue
             doc = self.campaign(index)
             if status and doc["status"] not in status:
                 continue
@@ -712,6 +979,13 @@ class Emulator:
             if end and doc["createdAt"] > end:
                 continue
             out.append(doc)
+        for doc in self._created_campaigns(ctype):
+            if (status and doc["status"] not in status) or (priority and int(doc["priority"]) not in priority):
+                continue
+            if (mode and doc.get("dialingMode") not in mode) or (start and doc["createdAt"] < start):
+                continue
+            if not (end and doc["createdAt"] > end):
+                out.append(doc)
         sort_by = payload.get("sortBy") or {}
         if not isinstance(sort_by, dict):
             raise ValueError('"sortBy" must be an object')
