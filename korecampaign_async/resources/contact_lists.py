@@ -8,9 +8,12 @@ API 1.1's ``POST .../campaign/contactList/addContacts``, which addresses the lis
   a bad row is reported with its line number and never sent;
 * batches go out concurrently through the client's transport: the same rate budget,
   adaptive concurrency and 429 handling as the reads;
-* with a ``checkpoint`` path, each acknowledged batch is recorded (atomically) as it is
-  acknowledged, so a resume after ``kill -9`` sends exactly the batches that were not
-  acknowledged: no contact skipped, none sent twice;
+* with a ``checkpoint`` path, each batch is recorded (atomically) as *in flight* before it
+  is sent and as *done* when acknowledged. A resume skips the done batches and sends the
+  others; a batch a crash left in flight is settled by the list's contents (read once): all
+  its contacts there, it was applied (skipped); none, it was not (sent); some, it is
+  reported unknown. A list without duplicates simply gets it again, harmlessly. (Kore
+  queues additions: resume a crashed import after its last batches had time to land.);
 * a batch whose outcome is unknown (a timeout after sending) is sent again only when the
   list does not keep duplicates (the second copy is then harmless). A list that keeps
   duplicates has the checkpoint as its only guard: the batch is recorded as *unknown*,
@@ -28,6 +31,7 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +141,7 @@ class _ImportCheckpoint:
         self.identity = identity
         self.done: set[int] = set()
         self.unknown: set[int] = set()
+        self.inflight: set[int] = set()  # sent, not answered (yet): what a crash leaves ambiguous
 
     def load(self) -> bool:
         try:
@@ -151,6 +156,7 @@ class _ImportCheckpoint:
             )
         self.done = set(data.get("done", []))
         self.unknown = set(data.get("unknown", []))
+        self.inflight = set(data.get("inflight", []))
         return True
 
     def save(self) -> None:
@@ -160,6 +166,7 @@ class _ImportCheckpoint:
             "identity": self.identity,
             "done": sorted(self.done),
             "unknown": sorted(self.unknown),
+            "inflight": sorted(self.inflight - self.done),
         }
         with open(tmp, "w") as fh:
             json.dump(payload, fh)
@@ -322,7 +329,7 @@ class ContactLists:
                 raise ConfigurationError(
                     f"{state.path} holds an earlier import of {name!r}: pass resume=True (--resume) to continue it"
                 )
-        needs_lookup = info is None or (verify and info.id is None) or info.allows_duplicates is None
+        needs_lookup = info is None or info.allows_duplicates is None or (info.id is None and (verify or state))
         if needs_lookup:
             found = await self.find(name)
             if found is None:
@@ -330,49 +337,77 @@ class ContactLists:
             info = found
         assert info is not None
         duplicates = info.allows_duplicates is not False  # unknown counts as "keeps duplicates"
+        # Batches a crashed run had sent without an answer: applied or not, the list's contents tell.
+        present: Counter[str] | None = None
+        if state is not None and state.inflight - state.done and duplicates and info.id is not None:
+            present = await self._contents(info.id)
         accepted_numbers: list[str] = []
         gate = asyncio.Semaphore(width)
         tasks: set[asyncio.Task[None]] = set()
         failure: list[BaseException] = []
 
+        def record(number: int, batch: list[dict[str, Any]]) -> None:
+            report.accepted += len(batch)
+            report.batches += 1
+            if verify:
+                accepted_numbers.extend(str(r["phoneNumber"]) for r in batch)
+            if state is not None:
+                state.inflight.discard(number)
+                state.unknown.discard(number)
+                state.done.add(number)
+                state.save()
+            if on_progress is not None:
+                elapsed = time.monotonic() - started
+                on_progress(ImportProgress(report.accepted, report.rejected, report.skipped, report.batches, elapsed))
+
+        def unknown(number: int, first_line: int, batch: list[dict[str, Any]]) -> None:
+            report.unknown.append((first_line, first_line + len(batch) - 1))
+            if state is not None:
+                state.inflight.discard(number)
+                state.unknown.add(number)
+                state.save()
+
         async def send(number: int, first_line: int, batch: list[dict[str, Any]]) -> None:
             try:
+                if state is not None:  # recorded before sending: a crash now leaves it "in flight"
+                    state.inflight.add(number)
+                    state.save()
                 try:
                     await self._send_batch(name, batch)
                 except OutcomeUnknownError:
-                    if duplicates:
-                        report.unknown.append((first_line, first_line + len(batch) - 1))
-                        if state is not None:
-                            state.unknown.add(number)
-                            state.save()
+                    if duplicates:  # a second copy would be kept: the checkpoint is the only guard
+                        unknown(number, first_line, batch)
                         return
                     await self._send_batch(name, batch)  # no duplicates kept: a second copy is harmless
-                report.accepted += len(batch)
-                report.batches += 1
-                if verify:
-                    accepted_numbers.extend(str(r["phoneNumber"]) for r in batch)
-                if state is not None:
-                    state.unknown.discard(number)
-                    state.done.add(number)
-                    state.save()
-                if on_progress is not None:
-                    on_progress(
-                        ImportProgress(
-                            report.accepted, report.rejected, report.skipped, report.batches, time.monotonic() - started
-                        )
-                    )
-            except BaseException as exc:  # the first failure stops the import (below)
+                record(number, batch)
+            except asyncio.CancelledError:
+                raise  # stays "in flight" in the checkpoint; a resume looks at the list
+            except Exception as exc:  # the first failure stops the import (below)
                 failure.append(exc)
             finally:
                 gate.release()
 
         async def dispatch(number: int, first_line: int, batch: list[dict[str, Any]]) -> None:
-            if state is not None and (number in state.done or (number in state.unknown and not resend_unknown)):
+            if state is not None:
                 if number in state.done:
                     report.skipped += len(batch)
-                else:
+                    return
+                if number in state.inflight and present is not None:
+                    wanted = Counter(str(r["phoneNumber"]) for r in batch)
+                    found = sum(min(present[n], c) for n, c in wanted.items())
+                    if found == len(batch):  # every contact is there: it was applied
+                        report.skipped += len(batch)
+                        state.inflight.discard(number)
+                        state.done.add(number)
+                        state.save()
+                        return
+                    if found:  # some are there: neither sending nor skipping is exact
+                        unknown(number, first_line, batch)
+                        return
+                    # none is there: it was not applied; sent below
+                elif number in state.unknown and not resend_unknown:
                     report.unknown.append((first_line, first_line + len(batch) - 1))
-                return
+                    return
             await gate.acquire()
             if failure:
                 gate.release()
@@ -405,11 +440,14 @@ class ContactLists:
             if batch and not failure:
                 number += 1
                 await dispatch(number, batch_first, batch)
-            while tasks:
-                await asyncio.gather(*list(tasks), return_exceptions=True)
-        finally:
+        except asyncio.CancelledError:
             for task in list(tasks):
                 task.cancel()
+            raise
+        finally:
+            # a failing row source or batch: the batches already sent finish (and are recorded)
+            while tasks:
+                await asyncio.gather(*list(tasks), return_exceptions=True)
         if failure:
             raise failure[0]
         if verify and info.id is not None:
@@ -421,20 +459,22 @@ class ContactLists:
             state.remove()
         return report
 
+    async def _contents(self, list_id: str) -> Counter[str]:
+        """How often each phone number is in the list now (one pass of ``getAllContacts``)."""
+        have: Counter[str] = Counter()
+        async with self._client.iter_contact_list(list_id) as stream:
+            async for contact in stream:
+                have[contact.phone_number] += 1
+        return have
+
     async def _verify(self, list_id: str, numbers: list[str], duplicates: bool, seconds: float) -> list[str]:
         """Accepted numbers not found in the list after ``seconds`` of reading back
         (every number once; for a list that keeps duplicates, as many times as sent)."""
-        from collections import Counter
-
         wanted = Counter(numbers) if duplicates else Counter(set(numbers))
         deadline = time.monotonic() + seconds
         pause = 0.5
         while True:
-            have: Counter[str] = Counter()
-            async with self._client.iter_contact_list(list_id) as stream:
-                async for contact in stream:
-                    have[contact.phone_number] += 1
-            missing = wanted - have
+            missing = wanted - await self._contents(list_id)
             if not missing or time.monotonic() >= deadline:
                 return sorted(missing.elements())
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
