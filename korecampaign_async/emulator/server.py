@@ -95,7 +95,8 @@ class EmulatorConfig:
     Writes (:mod:`korecampaign_async.emulator.state`): a started campaign dials its contacts
     over ``run_seconds``; a created one is ``Preparing`` for ``prepare_seconds``; added
     contacts appear ``import_delay`` seconds after the call; ``state_file`` persists the
-    state; the ``slow-after-write`` fault holds an applied write's answer ``slow_seconds``.
+    state; the ``slow-after-write`` fault holds an applied write's answer ``slow_seconds``;
+    ``lists_method`` is what ``getAllListDetails`` accepts (the page says POST, its curl GETs).
     Readings the docs leave open: ``paging`` (see :data:`PagingMode`), ``echo`` (see
     :data:`EchoMode`), ``overcount`` (``totalResults`` counts this many rows more than are
     served, while ``totalPages`` follows the served rows, as in the contact-status sample),
@@ -134,6 +135,7 @@ class EmulatorConfig:
     prepare_seconds: float = 0.2
     import_delay: float = 0.0
     slow_seconds: float = 3.0
+    lists_method: Literal["POST", "GET", "both"] = "both"
 
     @property
     def effective_iid(self) -> str:
@@ -886,7 +888,8 @@ class Emulator:
 
     async def _all_lists(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
-            if req.method not in ("POST", "GET"):
+            allowed = ("POST", "GET") if self.config.lists_method == "both" else (self.config.lists_method,)
+            if req.method not in allowed:
                 return self._error(405, f"{req.method} not allowed")
             docs = [self.state.generated_list(i) for i in range(self.config.contact_lists)]
             docs = [d for d in docs if d["_id"] not in self.state.deleted_lists]
