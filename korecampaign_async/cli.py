@@ -1,5 +1,5 @@
-"""The ``korecampaign`` command line: resumable bulk exports, one campaign, the emulator,
-and a self-contained demo.
+"""The ``korecampaign`` command line: resumable bulk exports, sync, reports, campaign and
+contact-list management (:mod:`korecampaign_async.cli_manage`), the emulator, and a demo.
 
 Exit codes (also in ``korecampaign --help``):
 
@@ -14,6 +14,8 @@ Exit codes (also in ``korecampaign --help``):
 7   bad data: the API answered something undocumented, or the result set
     changed mid-export (resume with --resume once it is stable)
 8   another sync of the same bot holds the database (after --lock-timeout)
+9   a write's outcome is unknown (its answer was lost and the server's state
+    did not tell): the message says what to check; nothing was sent twice
 130 interrupted (Ctrl-C or SIGTERM); a checkpoint is kept for --resume
 141 standard output closed early (``... --out - | head``): requests were
     cancelled; no checkpoint (exports to stdout keep none)
@@ -47,6 +49,7 @@ from .errors import (
     KoreAPIError,
     KoreCampaignError,
     NotFoundError,
+    OutcomeUnknownError,
     PaginationDriftError,
     RateLimitError,
     RateLimiterUnavailableError,
@@ -67,6 +70,7 @@ __all__ = ["EXIT_CODES", "help_pages", "main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_NETWORK, EXIT_DATA = range(8)
 EXIT_LOCKED = 8
+EXIT_UNKNOWN = 9
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 EXIT_CODES = {
@@ -79,6 +83,7 @@ EXIT_CODES = {
     EXIT_NETWORK: "network or server failure after every retry",
     EXIT_DATA: "bad data from the API, or the result set changed mid-export",
     EXIT_LOCKED: "another sync of the same bot holds the database (after --lock-timeout)",
+    EXIT_UNKNOWN: "a write's outcome is unknown (its answer was lost); nothing was sent twice",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C / SIGTERM); resume with --resume",
     EXIT_PIPE: "standard output closed early (e.g. piped into head); requests cancelled",
 }
@@ -872,6 +877,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("id", metavar="CAMPAIGN_ID")
 
+    from .cli_manage import add_manage_parsers
+
+    add_manage_parsers(sub, conn)
+
     p = sub.add_parser(
         "sync",
         parents=[conn],
@@ -999,6 +1008,8 @@ def help_pages(prog: str = "korecampaign") -> list[tuple[str, str]]:
 
 
 def _exit_code(exc: BaseException) -> int:
+    if isinstance(exc, OutcomeUnknownError):
+        return EXIT_UNKNOWN
     if isinstance(exc, StoreLockedError):
         return EXIT_LOCKED
     if isinstance(exc, StoreError):
@@ -1043,6 +1054,10 @@ async def _dispatch_with(args: argparse.Namespace, store: Any) -> int:
         try:
             if args.command == "campaign":
                 return await _run_campaign(args, client)
+            if args.command in ("campaigns", "contact-lists"):
+                from .cli_manage import run_manage
+
+                return await run_manage(args, client, reporter)
             if args.command == "check":
                 return await _run_check(args, client)
             if args.command == "report":

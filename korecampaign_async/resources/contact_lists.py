@@ -48,7 +48,7 @@ from ..write_validation import check_contact_list_spec, check_contact_list_updat
 if TYPE_CHECKING:
     from ..client import KoreCampaignClient
 
-__all__ = ["CHECKPOINT_VERSION", "ContactLists", "ImportProgress", "ImportReport", "RowProblem"]
+__all__ = ["CHECKPOINT_VERSION", "ContactLists", "ImportProgress", "ImportReport", "RowProblem", "UnreadableRow"]
 
 logger = logging.getLogger("korecampaign_async")
 
@@ -66,6 +66,14 @@ _QUEUED = msgspec.json.Decoder(_Queued)
 _encode = msgspec.json.Encoder().encode
 CHECKPOINT_VERSION = 1
 MAX_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class UnreadableRow:
+    """A row the reader could not turn into a mapping (a line that is not JSON): passed to
+    :meth:`ContactLists.import_contacts` in its place, reported with its line, never sent."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -424,7 +432,10 @@ class ContactLists:
                 if failure:
                     break
                 line = start_line + index
-                problem = check_contact_row(row) if isinstance(row, Mapping) else "not a mapping of column -> value"
+                if isinstance(row, Mapping):
+                    problem = check_contact_row(row)
+                else:
+                    problem = row.reason if isinstance(row, UnreadableRow) else "not a mapping of column -> value"
                 if problem:
                     report.rejected += 1
                     if len(report.problems) < 1_000:
