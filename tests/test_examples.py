@@ -182,3 +182,40 @@ async def test_arq_fleet_syncs_two_bots_into_one_postgres(redis_url: str, postgr
     assert [(r["stream_id"], r["status"]) for r in runs] == [(bots[0], "ok"), (bots[1], "ok")]
     first, second = runs
     assert first["started_at"] < second["finished_at"] and second["started_at"] < first["finished_at"], "not concurrent"
+
+
+async def test_lifecycle_worker_from_segment_to_synced_outcomes(tmp_path: Path) -> None:
+    """segment file -> list -> import -> campaign -> start -> Completed -> sync, in one command."""
+    import csv
+    import sqlite3
+
+    segment = tmp_path / "july.csv"
+    with segment.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["phoneNumber", "first name"])
+        writer.writerows([f"+1888{i:07d}", f"P{i}"] for i in range(300))
+        writer.writerow(["not-a-phone", "Bad"])
+    db = tmp_path / "outcomes.db"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "examples" / "lifecycle_worker.py"),
+        str(segment),
+        "--emulator",
+        "--db",
+        f"sqlite:///{db}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    steps = {s["step"]: s for s in map(json.loads, out.decode().splitlines())}
+    assert list(steps) == ["contact_list", "import", "campaign", "start", "finished", "sync", "done"]
+    assert steps["import"]["accepted"] == 300 and steps["import"]["problems"] == 1 and steps["import"]["verified"]
+    assert steps["finished"]["status"] == "Completed"
+    cid = steps["campaign"]["id"]
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT phone_number, number_of_attempts_so_far FROM campaign_contacts WHERE campaign_id = ?", (cid,)
+        ).fetchall()
+    assert sorted(p for p, _ in rows) == [f"+1888{i:07d}" for i in range(300)]
+    assert all(attempts >= 1 for _, attempts in rows)  # every contact was dialled
