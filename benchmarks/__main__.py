@@ -26,6 +26,7 @@ SCENARIOS = (
     "scaling",
     "sync",
     "export",
+    "import",
 )
 
 

@@ -27,7 +27,7 @@ from korecampaign_async.check import seconds_for
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
 from korecampaign_async.models import CampaignContact, Envelope, PageData
 
-from . import contenders, export_bench, sync_bench
+from . import contenders, export_bench, import_bench, sync_bench
 from .harness import EmulatorProcess, Measurement, measure, measure_interleaved
 
 CAMPAIGN = campaign_id(0)
@@ -55,6 +55,7 @@ class Profile:
     notes: list[str] = field(default_factory=list)
     sync_rows: int = 1_000_000
     export_rows: int = 1_000_000
+    import_rows: int = 1_000_000
 
 
 PROFILES = {
@@ -92,6 +93,7 @@ PROFILES = {
         0.3,
         sync_rows=100_000,
         export_rows=200_000,
+        import_rows=100_000,
     ),
     "tiny": Profile(
         "tiny",
@@ -111,6 +113,7 @@ PROFILES = {
         0.05,
         sync_rows=5_000,
         export_rows=5_000,
+        import_rows=5_000,
     ),
 }
 
@@ -623,6 +626,7 @@ async def run_all(p: Profile, out_dir: Path, only: set[str] | None, log: Any, ch
         ("scaling", lambda: scaling(p)),
         ("sync", lambda: sync_bench.run(p, target)),
         ("export", lambda: export_bench.run(p, target)),
+        ("import", lambda: import_bench.run(p, target)),
     ]
     for name, run in plan:
         if only and name not in only:

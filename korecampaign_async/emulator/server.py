@@ -1088,6 +1088,12 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         help="start with the data moved forward N steps (outcomes filled in, campaigns completed); "
         "POST /_emulator/advance?steps=N moves it further while serving",
     )
+    parser.add_argument(
+        "--state-file", help="keep what writes create (campaigns, lists, contacts, runs) in this JSON file"
+    )
+    parser.add_argument(
+        "--run-seconds", type=float, default=20.0, help="a started campaign dials all its contacts in this time"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
     parser.add_argument("--page-cache", type=int, default=2048, help="encoded pages kept in memory (0 = none)")
 
@@ -1117,6 +1123,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         echo=args.echo,
         overcount=args.overcount,
         generation=args.generation,
+        state_file=args.state_file,
+        run_seconds=args.run_seconds,
         seed=args.seed,
         page_cache=args.page_cache,
     )

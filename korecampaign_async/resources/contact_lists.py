@@ -32,7 +32,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -427,27 +427,45 @@ class ContactLists:
         batch: list[dict[str, Any]] = []
         batch_first = start_line
         number = 0
+
+        def take(index: int, row: Any) -> bool:
+            """Check one row and add it to the batch; True when the batch is full."""
+            nonlocal batch_first
+            line = start_line + index
+            if type(row) is dict or isinstance(row, Mapping):  # the ABC check costs 0.5 us: dicts skip it
+                problem = check_contact_row(row)
+            else:
+                problem = row.reason if isinstance(row, UnreadableRow) else "not a mapping of column -> value"
+            if problem:
+                report.rejected += 1
+                if len(report.problems) < 1_000:
+                    report.problems.append(RowProblem(line, problem))
+                return False
+            if not batch:
+                batch_first = line
+            batch.append(dict(row))
+            return len(batch) >= batch_size
+
         try:
-            async for index, row in _enumerate(rows):
-                if failure:
-                    break
-                line = start_line + index
-                if isinstance(row, Mapping):
-                    problem = check_contact_row(row)
-                else:
-                    problem = row.reason if isinstance(row, UnreadableRow) else "not a mapping of column -> value"
-                if problem:
-                    report.rejected += 1
-                    if len(report.problems) < 1_000:
-                        report.problems.append(RowProblem(line, problem))
-                    continue
-                if not batch:
-                    batch_first = line
-                batch.append(dict(row))
-                if len(batch) >= batch_size:
-                    number += 1
-                    await dispatch(number, batch_first, batch)
-                    batch = []
+            # a plain loop for plain iterables: an async generator per row costs more than the check
+            if isinstance(rows, AsyncIterable):
+                index = 0
+                async for row in rows:
+                    if take(index, row):
+                        number += 1
+                        await dispatch(number, batch_first, batch)
+                        batch = []
+                    index += 1
+                    if failure:
+                        break
+            else:
+                for index, row in enumerate(rows):
+                    if take(index, row):
+                        number += 1
+                        await dispatch(number, batch_first, batch)
+                        batch = []
+                        if failure:
+                            break
             if batch and not failure:
                 number += 1
                 await dispatch(number, batch_first, batch)
@@ -565,17 +583,3 @@ class ContactLists:
                 return item
         folded = name.casefold()
         return next((item for item in lists if (item.name or "").casefold() == folded), None)
-
-
-async def _enumerate(
-    rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
-) -> AsyncIterator[tuple[int, Any]]:
-    index = 0
-    if isinstance(rows, AsyncIterable):
-        async for row in rows:
-            yield index, row
-            index += 1
-    else:
-        for row in rows:
-            yield index, row
-            index += 1
