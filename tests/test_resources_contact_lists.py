@@ -177,3 +177,19 @@ def test_bad_rows_are_named_with_their_line(tmp_path: Path) -> None:
     for row, problem in cases:
         found = check_contact_row(row)
         assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+@pytest.mark.parametrize("paging", ["all", "totals", "has-more", "ignored"])
+async def test_listing_holds_every_list_once_whatever_the_paging(
+    emulator_factory: EmulatorFactory, paging: str
+) -> None:
+    """The sample answers every list at once; a server may page with totals, with hasMore
+    only, or claim more pages while repeating the first: each list is listed exactly once."""
+    async with emulator_factory(contact_lists=5, lists_paging=paging, lists_page_size=2) as emu, make_client(emu) as c:
+        names = [x.name for x in await c.contact_lists.list()]
+        if paging == "ignored":  # the server never shows more than its first page: that is all it has
+            assert names == ["List 0", "List 1"] and c.stats.discrepancies == 1
+        else:
+            assert names == [f"List {i}" for i in range(5)]
+        expected_requests = {"all": 1, "totals": 3, "has-more": 3, "ignored": 2}[paging]
+        assert emu.stats.by_endpoint["lists"] == expected_requests

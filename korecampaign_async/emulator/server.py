@@ -96,7 +96,10 @@ class EmulatorConfig:
     over ``run_seconds``; a created one is ``Preparing`` for ``prepare_seconds``; added
     contacts appear ``import_delay`` seconds after the call; ``state_file`` persists the
     state; the ``slow-after-write`` fault holds an applied write's answer ``slow_seconds``;
-    ``lists_method`` is what ``getAllListDetails`` accepts (the page says POST, its curl GETs).
+    ``lists_method`` is what ``getAllListDetails`` accepts (the page says POST, its curl GETs),
+    ``lists_paging`` how it pages: ``all`` lists at once (the sample), ``totals`` (pages of
+    ``lists_page_size`` with ``totalPages``), ``has-more`` (only ``hasMore``), or ``ignored``
+    (``hasMore`` true but every page the first).
     Readings the docs leave open: ``paging`` (see :data:`PagingMode`), ``echo`` (see
     :data:`EchoMode`), ``overcount`` (``totalResults`` counts this many rows more than are
     served, while ``totalPages`` follows the served rows, as in the contact-status sample),
@@ -136,6 +139,8 @@ class EmulatorConfig:
     import_delay: float = 0.0
     slow_seconds: float = 3.0
     lists_method: Literal["POST", "GET", "both"] = "both"
+    lists_paging: Literal["all", "totals", "has-more", "ignored"] = "all"
+    lists_page_size: int = 2
 
     @property
     def effective_iid(self) -> str:
@@ -894,7 +899,21 @@ class Emulator:
             docs = [self.state.generated_list(i) for i in range(self.config.contact_lists)]
             docs = [d for d in docs if d["_id"] not in self.state.deleted_lists]
             docs.extend(self.state.list_doc(lid) for lid in self.state.lists)
-            return {"status": "success", "message": "", "data": docs}, None  # every list at once, as the sample
+            mode = self.config.lists_paging
+            if mode == "all":
+                return {"status": "success", "message": "", "data": docs}, None  # every list at once, as the sample
+            source = payload if req.method == "POST" and isinstance(payload, dict) else dict(req.query)
+            try:
+                page = max(1, int(source.get("page", 1)))
+            except (TypeError, ValueError):
+                return self._error(400, '"page" must be an integer')
+            size = self.config.lists_page_size
+            offset = 0 if mode == "ignored" else (page - 1) * size
+            doc: dict[str, Any] = {"status": "success", "message": "", "data": docs[offset : offset + size]}
+            doc["hasMore"] = True if mode == "ignored" else offset + size < len(docs)
+            if mode == "totals":
+                doc.update(page=page, limit=size, totalPages=math.ceil(len(docs) / size), totalResults=len(docs))
+            return doc, None
 
         return await self._serve(request, "lists", account_query=True, build=build)
 

@@ -538,7 +538,12 @@ class ContactLists:
                 fresh = [c for c in page.data if c.id not in seen]
                 if not fresh:
                     self._transport.stats.discrepancies += 1
-                    logger.info("getAllListDetails repeated its lists at page %d: the listing is complete", number)
+                    logger.warning(
+                        "getAllListDetails said hasMore but page %d repeated the lists already seen: the server "
+                        "does not page this call; listing what it served (%d lists)",
+                        number,
+                        len(lists),
+                    )
                     break
                 lists.extend(fresh)
                 seen.update(c.id for c in fresh)
@@ -555,7 +560,9 @@ class ContactLists:
                     method,
                     "/campaign/contactList/getAllListDetails",
                     _MANY,
-                    params=params if method == "POST" else {**params, "page": str(number), "limit": str(limit)},
+                    params=params
+                    if method == "POST"
+                    else {**params, "page": str(number), "limit": str(limit), "skip": str((number - 1) * limit)},
                     body=body if method == "POST" else None,
                 )
             except NotFoundError as exc:
