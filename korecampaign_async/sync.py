@@ -209,19 +209,23 @@ async def _sync_campaign(
     """One complete pass over a campaign's contacts (from page 1: see the module docstring)."""
     stream_id = store_stream(client)
     occurrences: dict[str, int] = {}
-    seen: set[tuple[str, int]] = set()
     rows: list[tuple[int, CampaignContact]] = []
     digests: list[tuple[int, bytes]] = []
     stored = await store.page_digests(stream_id, campaign_id)
     # No digest: this campaign's rows were never written (rows are written with their digests),
-    # so this pass can bulk-insert them without comparing.
+    # so this pass can bulk-insert them without comparing, and nothing can be gone at its end
+    # (every stored row is one it inserted): no set of seen keys to build.
     fresh = not stored
+    seen: set[tuple[str, int]] | None = None if fresh else set()
+    total = 0
     number = 0
     async with client.iter_campaign_contacts(campaign_id) as stream:
         async for page in stream.pages():
             number += 1
             keyed = with_ordinals(page.results, occurrences)
-            seen.update((row.phone_number, ordinal) for ordinal, row in keyed)
+            total += len(keyed)
+            if seen is not None:
+                seen.update((row.phone_number, ordinal) for ordinal, row in keyed)
             digest = _digest(keyed)
             if stored.get(number) == digest:
                 # written exactly so before (rows and ordinals): nothing to compare, nothing to write
@@ -239,7 +243,7 @@ async def _sync_campaign(
     if rows:
         await store.write_campaign_contacts(stream_id, report.run_id, campaign_id, rows, _now(), report, digests, fresh)
     await store.finish_campaign_contacts(
-        stream_id, report.run_id, campaign_id, seen, campaign_status, _now(), report, number
+        stream_id, report.run_id, campaign_id, seen, campaign_status, _now(), report, number, total
     )
 
 

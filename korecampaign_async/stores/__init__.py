@@ -26,7 +26,9 @@ and one line in :func:`open_store`. The contract each method keeps:
   ``fresh=True`` promises that the campaign had no stored rows when this pass began (it has
   no page digests), so the rows can be bulk-inserted without comparing.
 * ``finish_*`` methods close a complete pass over one campaign or list: rows the pass did
-  not see get ``gone_at`` (never deleted), and the campaign's sync state records whether
+  not see get ``gone_at`` (never deleted; ``seen=None`` for a *fresh* pass, one that began
+  with no stored rows, where nothing can be gone and ``rows`` gives the count), and the
+  campaign's sync state records whether
   its contacts are complete (what lets the next sync skip a final campaign).
 
 Files are destinations too, through :mod:`korecampaign_async.export`'s ``Sink``: they
@@ -146,11 +148,12 @@ class Store(Protocol):
         stream_id: str,
         run_id: int,
         campaign_id: str,
-        seen: set[tuple[str, int]],
+        seen: set[tuple[str, int]] | None,
         status: str | None,
         at: datetime,
         counts: RunCounts,
         pages: int | None = None,
+        rows: int | None = None,
     ) -> int: ...
 
     async def write_list_contacts(

@@ -348,11 +348,12 @@ class PostgresStore:
         stream_id: str,
         run_id: int,
         campaign_id: str,
-        seen: set[tuple[str, int]],
+        seen: set[tuple[str, int]] | None,
         status: str | None,
         at: datetime,
         counts: RunCounts,
         pages: int | None = None,
+        rows: int | None = None,
     ) -> int:
         conn = self.conn
         async with conn.transaction():
@@ -363,22 +364,24 @@ class PostgresStore:
                     campaign_id,
                     pages,
                 )
-            await conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS kc_seen_contacts (phone_number text, ordinal integer, "
-                "PRIMARY KEY (phone_number, ordinal)) ON COMMIT DELETE ROWS"
-            )
-            await conn.copy_records_to_table("kc_seen_contacts", records=list(seen))
-            # statistics for the anti-join below (without them: a nested loop over every pair)
-            await conn.execute("ANALYZE kc_seen_contacts")
-            done = await conn.execute(
-                "UPDATE campaign_contacts c SET gone_at = $3 WHERE c.stream_id = $1 AND c.campaign_id = $2 "
-                "AND c.gone_at IS NULL AND NOT EXISTS (SELECT 1 FROM kc_seen_contacts s "
-                "WHERE s.phone_number = c.phone_number AND s.ordinal = c.ordinal)",
-                stream_id,
-                campaign_id,
-                at,
-            )
-            gone = int(done.split()[-1])
+            gone = 0
+            if seen is not None:  # a fresh pass inserted every row it saw: nothing is gone
+                await conn.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS kc_seen_contacts (phone_number text, ordinal integer, "
+                    "PRIMARY KEY (phone_number, ordinal)) ON COMMIT DELETE ROWS"
+                )
+                await conn.copy_records_to_table("kc_seen_contacts", records=list(seen))
+                # statistics for the anti-join below (without them: a nested loop over every pair)
+                await conn.execute("ANALYZE kc_seen_contacts")
+                done = await conn.execute(
+                    "UPDATE campaign_contacts c SET gone_at = $3 WHERE c.stream_id = $1 AND c.campaign_id = $2 "
+                    "AND c.gone_at IS NULL AND NOT EXISTS (SELECT 1 FROM kc_seen_contacts s "
+                    "WHERE s.phone_number = c.phone_number AND s.ordinal = c.ordinal)",
+                    stream_id,
+                    campaign_id,
+                    at,
+                )
+                gone = int(done.split()[-1])
             await conn.execute(
                 "INSERT INTO campaign_sync_state (stream_id, campaign_id, status, complete, rows, synced_at, run_id) "
                 "VALUES ($1, $2, $3, true, $4, $5, $6) ON CONFLICT (stream_id, campaign_id) DO UPDATE SET "
@@ -387,7 +390,7 @@ class PostgresStore:
                 stream_id,
                 campaign_id,
                 status,
-                len(seen),
+                len(seen) if seen is not None else (rows or 0),
                 at,
                 run_id,
             )

@@ -398,12 +398,15 @@ class SQLiteStore:
         stream_id: str,
         run_id: int,
         campaign_id: str,
-        seen: set[tuple[str, int]],
+        seen: set[tuple[str, int]] | None,
         status: str | None,
         at: datetime,
         counts: RunCounts,
         pages: int | None = None,
+        rows: int | None = None,
     ) -> int:
+        total = len(seen) if seen is not None else (rows or 0)
+
         def run() -> int:
             now = ts(at)
             with self._transaction() as conn:
@@ -412,12 +415,14 @@ class SQLiteStore:
                         "DELETE FROM page_digests WHERE stream_id = ? AND campaign_id = ? AND page > ?",
                         (stream_id, campaign_id, pages),
                     )
-                present = conn.execute(
-                    "SELECT phone_number, ordinal FROM campaign_contacts "
-                    "WHERE stream_id = ? AND campaign_id = ? AND gone_at IS NULL",
-                    (stream_id, campaign_id),
-                ).fetchall()
-                gone = [key for key in present if key not in seen]
+                gone: list[tuple[str, int]] = []
+                if seen is not None:  # a fresh pass inserted every row it saw: nothing is gone
+                    present = conn.execute(
+                        "SELECT phone_number, ordinal FROM campaign_contacts "
+                        "WHERE stream_id = ? AND campaign_id = ? AND gone_at IS NULL",
+                        (stream_id, campaign_id),
+                    ).fetchall()
+                    gone = [key for key in present if key not in seen]
                 conn.executemany(
                     "UPDATE campaign_contacts SET gone_at = ? "
                     "WHERE stream_id = ? AND campaign_id = ? AND phone_number = ? AND ordinal = ?",
@@ -429,7 +434,7 @@ class SQLiteStore:
                     "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (stream_id, campaign_id) DO UPDATE SET "
                     "status = excluded.status, complete = 1, rows = excluded.rows, synced_at = excluded.synced_at, "
                     "run_id = excluded.run_id",
-                    (stream_id, campaign_id, status, len(seen), now, run_id),
+                    (stream_id, campaign_id, status, total, now, run_id),
                 )
                 counts.contacts_gone += len(gone)
                 self._save_counts(conn, run_id, counts)
