@@ -25,6 +25,7 @@ run leaves them. The price is re-reading that one campaign's pages.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import time
@@ -38,7 +39,8 @@ import msgspec
 from .client import KoreCampaignClient
 from .errors import InvalidParameterError
 from .models import Campaign, CampaignContact, CampaignType, Contact
-from .stores import RunCounts, Store, mask_url
+from .stores import CampaignSyncState, RunCounts, Store, mask_url
+from .stores.schema import contacts_payload
 from .validation import check_campaign_type, check_id, check_iso_datetime
 
 __all__ = ["FINAL_STATUSES", "SyncReport", "sync"]
@@ -177,7 +179,7 @@ async def sync(
                     report.requests_saved += max(1, math.ceil(state.rows / client.page_size))
                     report.skipped_campaigns.append(campaign_id)
                     continue
-                await _sync_campaign(client, store, report, campaign_id, campaign_status, spent)
+                await _sync_campaign(client, store, report, campaign_id, campaign_status, spent, state)
             for list_id in lists:
                 await _sync_list(client, store, report, list_id, spent)
             status = "ok"
@@ -205,6 +207,7 @@ async def _sync_campaign(
     campaign_id: str,
     campaign_status: str | None,
     spent: Any,
+    state: CampaignSyncState | None = None,
 ) -> None:
     """One complete pass over a campaign's contacts (from page 1: see the module docstring)."""
     stream_id = store_stream(client)
@@ -219,29 +222,57 @@ async def _sync_campaign(
     seen: set[tuple[str, int]] | None = None if fresh else set()
     total = 0
     number = 0
-    async with client.iter_campaign_contacts(campaign_id) as stream:
-        async for page in stream.pages():
-            number += 1
-            keyed = with_ordinals(page.results, occurrences)
-            total += len(keyed)
-            if seen is not None:
-                seen.update((row.phone_number, ordinal) for ordinal, row in keyed)
-            digest = _digest(keyed)
-            if stored.get(number) == digest:
-                # written exactly so before (rows and ordinals): nothing to compare, nothing to write
-                report.contacts_unchanged += len(keyed)
-                continue
-            rows += keyed
-            digests.append((number, digest))
-            if len(rows) >= WRITE_ROWS:
-                spent()
-                await store.write_campaign_contacts(
-                    stream_id, report.run_id, campaign_id, rows, _now(), report, digests, fresh
-                )
-                rows, digests = [], []
-    spent()
-    if rows:
-        await store.write_campaign_contacts(stream_id, report.run_id, campaign_id, rows, _now(), report, digests, fresh)
+    written = False
+    # One write in flight while the next pages are fetched and decoded: the store's work (SQLite
+    # in its thread, in C; PostgreSQL in its own process) overlaps the client's. Batches are
+    # still written one after another, each in its own transaction, in page order.
+    pending: asyncio.Future[Any] | None = None
+
+    async def write(batch: list[tuple[int, CampaignContact]], batch_digests: list[tuple[int, bytes]]) -> None:
+        nonlocal pending, written
+        if pending is not None:
+            await pending  # the previous batch is committed (or its error raised) before the next starts
+        spent()
+        payload = contacts_payload(batch)
+        pending = asyncio.ensure_future(
+            store.write_campaign_contacts(
+                stream_id, report.run_id, campaign_id, batch, _now(), report, batch_digests, fresh, payload
+            )
+        )
+        written = True
+
+    try:
+        async with client.iter_campaign_contacts(campaign_id) as stream:
+            async for page in stream.pages():
+                number += 1
+                keyed = with_ordinals(page.results, occurrences)
+                total += len(keyed)
+                if seen is not None:
+                    seen.update((row.phone_number, ordinal) for ordinal, row in keyed)
+                digest = hashlib.blake2b(_page_encoder.encode(keyed), digest_size=16).digest()
+                if stored.get(number) == digest:
+                    # written exactly so before (rows and ordinals): nothing to compare, nothing to write
+                    report.contacts_unchanged += len(keyed)
+                    continue
+                rows += keyed
+                digests.append((number, digest))
+                if len(rows) >= WRITE_ROWS:
+                    await write(rows, digests)
+                    rows, digests = [], []
+        if rows:
+            await write(rows, digests)
+        if pending is not None:
+            await pending
+        spent()
+    finally:
+        if pending is not None and not pending.done():
+            # leaving early (an error, a cancel): the batch being written completes as one
+            # transaction or not at all; wait for it rather than abandon it mid-statement
+            await asyncio.wait({pending})
+    if not written and state is not None and state.complete and number == len(stored) and state.rows == total:
+        # Every page equals the last complete pass's (and nothing was written since: a write
+        # clears `complete`), page for page: the stored rows are exactly these, none is gone.
+        seen = None
     await store.finish_campaign_contacts(
         stream_id, report.run_id, campaign_id, seen, campaign_status, _now(), report, number, total
     )
@@ -259,12 +290,6 @@ def with_ordinals(rows: list[CampaignContact], occurrences: dict[str, int]) -> l
 
 
 _page_encoder = msgspec.json.Encoder()
-
-
-def _digest(keyed: list[tuple[int, CampaignContact]]) -> bytes:
-    """What a page holds, as stored: its rows and their ordinals (a row whose ordinal moved
-    must be written again even if the page's rows did not change)."""
-    return hashlib.blake2b(_page_encoder.encode(keyed), digest_size=16).digest()
 
 
 async def _sync_list(client: KoreCampaignClient, store: Store, report: SyncReport, list_id: str, spent: Any) -> None:

@@ -301,3 +301,92 @@ async def test_cli_summary_and_env(emulator_factory: EmulatorFactory, tmp_path: 
         assert "campaigns       seen 2" in err and "contacts        inserted 240" in err
         assert "requests" in err and "spent" in err and "saved" in err
         assert await DB(f"sqlite:///{tmp_path}/env.db").count("campaigns") == 2
+
+
+NASTY_CODES = [[], ["System Generated"], ["é ✓", 'say "hi"', "back\\slash", "tab\there", "\u2028"], ["a", "a"]]
+
+
+async def test_the_json_payload_stores_what_binding_rows_stores(new_db: Any) -> None:
+    """Fresh and changed rows loaded from the JSON payload inside the engine equal the rows
+    bound from Python (unicode, quotes, escapes and empty lists included), and an unchanged
+    write of the same rows afterwards compares equal (no update, no history)."""
+    from datetime import UTC, datetime
+
+    from korecampaign_async.stores.schema import contacts_payload
+
+    db = await new_db()
+    store = open_store(db.url)
+    await store.open()
+    try:
+        now = datetime.now(UTC)
+        counts = RunCounts()
+        run = await store.begin_run("st-1", now)
+        rows = [
+            (
+                i % 2,
+                msgspec.convert(
+                    {
+                        "phoneNumber": f"+1555{i // 2:07d}",
+                        "uniqueId": f"u-{i}",
+                        "dialerOutcome": ["", "completed", "busy"][i % 3],
+                        "numberOfAttemptsSoFar": i,
+                        "botSessionId": f"{i:024x}",
+                        "agentDispositionCodes": NASTY_CODES[i % len(NASTY_CODES)],
+                        "botOutboundStatus": "userHangUp",
+                        "botOutboundStatusDetail": "détail ✓" if i % 2 else "",
+                    },
+                    CampaignContact,
+                ),
+            )
+            for i in range(40)
+        ]
+        payload = contacts_payload(rows)
+        via_json = await store.write_campaign_contacts("st-1", run, "cd-json", rows, now, counts, (), True, payload)
+        via_rows = await store.write_campaign_contacts("st-1", run, "cd-rows", rows, now, counts, (), True, None)
+        assert via_json.inserted == via_rows.inserted == 40
+        columns = TABLES["campaign_contacts"].replace("campaign_id, ", "")
+        stored = {
+            cid: sorted(await db.rows(f"SELECT {columns} FROM campaign_contacts WHERE campaign_id = '{cid}'"))
+            for cid in ("cd-json", "cd-rows")
+        }
+        assert stored["cd-json"] == stored["cd-rows"]
+        for cid in ("cd-json", "cd-rows"):  # the compare path (Python-side values) finds them equal
+            again = await store.write_campaign_contacts("st-1", run, cid, rows, now, counts, (), False, payload)
+            assert (again.unchanged, again.updated, again.inserted) == (40, 0, 0)
+        assert await db.count("contact_status_changes") == 0
+        changed = [(o, msgspec.structs.replace(r, dialer_outcome="noAnswer")) for o, r in rows[:5]]
+        result = await store.write_campaign_contacts(
+            "st-1", run, "cd-json", changed, now, counts, (), False, contacts_payload(changed)
+        )
+        assert (result.updated, result.unchanged) == (5, 0) and await db.count("contact_status_changes") == 5
+    finally:
+        await store.close()
+
+
+async def test_a_write_clears_complete_until_the_pass_finishes(emulator_factory: EmulatorFactory, new_db: Any) -> None:
+    """A pass that wrote and was killed before finishing must not look complete: the next pass
+    then checks for gone rows even when every page matches what is stored."""
+    from datetime import UTC, datetime
+
+    db = await new_db()
+    async with emulator_factory(campaigns=2, contacts=300) as emu:
+        await run_sync(emu, db)
+        states = await db.rows("SELECT complete FROM campaign_sync_state WHERE campaign_id = ?", campaign_id(0))
+        assert [bool(x[0]) for x in states] == [True]
+        store = open_store(db.url)
+        await store.open()
+        try:
+            now = datetime.now(UTC)
+            row = msgspec.convert(emu.status_row(0, 0), CampaignContact)
+            run = await store.begin_run(emu.config.stream_id, now)
+            await store.write_campaign_contacts(emu.config.stream_id, run, campaign_id(0), [(0, row)], now, RunCounts())
+            # ... and the process dies here
+            state = (await store.sync_states(emu.config.stream_id))[campaign_id(0)]
+            assert state.complete is False
+        finally:
+            await store.close()
+        emu.set_contact_count(campaign_id(0), 250)
+        report = await run_sync(emu, db)
+        assert report.contacts_gone == 50
+        again = await run_sync(emu, db)  # unchanged, complete again: nothing written, nothing gone
+        assert (again.contacts_gone, again.contacts_inserted, again.contacts_updated) == (0, 0, 0)

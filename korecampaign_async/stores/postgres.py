@@ -25,7 +25,7 @@ import msgspec
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
 from ..models import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts, mask_url
-from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, POSTGRES_DDL, SCHEMA_VERSION, contact_values
+from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, PAYLOAD_FIELDS, POSTGRES_DDL, SCHEMA_VERSION, contact_values
 
 __all__ = ["PostgresStore"]
 
@@ -56,6 +56,16 @@ def _lock_key(stream_id: str) -> int:
     """A stable signed 64-bit advisory-lock key for a bot."""
     digest = hashlib.sha256(f"korecampaign-sync:{stream_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+_TYPES = {"ordinal": "::integer", "number_of_attempts_so_far": "::integer"}
+#: phone_number, ordinal and the contact fields of one payload row ``e`` (schema.PAYLOAD_FIELDS)
+_FROM_JSON = ", ".join(
+    f"(e->{PAYLOAD_FIELDS.index(c)})"
+    if c == "agent_disposition_codes"
+    else f"(e->>{PAYLOAD_FIELDS.index(c)}){_TYPES.get(c, '')}"
+    for c in ("phone_number", "ordinal", *CONTACT_FIELDS)
+)
 
 
 class PostgresStore:
@@ -255,21 +265,29 @@ class PostgresStore:
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]] = (),
         fresh: bool = False,
+        payload: bytes | None = None,
     ) -> WriteCounts:
         conn = self.conn
-        if fresh:  # nothing stored to compare with: binary COPY straight into the table
-            return await self._copy_new_contacts(stream_id, run_id, campaign_id, rows, at, counts, digests)
-        records = [(r.phone_number, ordinal, *contact_values(r)) for ordinal, r in rows]
+        if fresh:  # nothing stored to compare with: straight into the table
+            return await self._insert_new_contacts(stream_id, run_id, campaign_id, rows, at, counts, digests, payload)
         async with conn.transaction():
+            await self._unfinished(stream_id, campaign_id)
             await conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS kc_stage_contacts (phone_number text, ordinal integer, "
                 "unique_id text, dialer_outcome text, number_of_attempts_so_far integer, bot_session_id text, "
                 "agent_disposition_codes jsonb, bot_outbound_status text, bot_outbound_status_detail text) "
                 "ON COMMIT DELETE ROWS"
             )
-            await conn.copy_records_to_table(
-                "kc_stage_contacts", records=records, columns=["phone_number", "ordinal", *CONTACT_FIELDS]
-            )
+            if payload is not None:  # parsed by the server, not encoded row by row here
+                await conn.execute(
+                    f"INSERT INTO kc_stage_contacts SELECT {_FROM_JSON} FROM jsonb_array_elements($1::jsonb) e",
+                    payload.decode(),
+                )
+            else:
+                records = [(r.phone_number, ordinal, *contact_values(r)) for ordinal, r in rows]
+                await conn.copy_records_to_table(
+                    "kc_stage_contacts", records=records, columns=["phone_number", "ordinal", *CONTACT_FIELDS]
+                )
             known = await conn.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM campaign_contacts WHERE stream_id = $1 AND campaign_id = $2)",
                 stream_id,
@@ -306,7 +324,7 @@ class PostgresStore:
                 campaign_id,
                 at,
             )
-            result = _counts(returned, len(records))
+            result = _counts(returned, len(rows))
             await self._store_digests(stream_id, campaign_id, digests)
             counts.contacts_inserted += result.inserted
             counts.contacts_updated += result.updated
@@ -314,7 +332,7 @@ class PostgresStore:
             await self._save_counts(run_id, counts)
         return result
 
-    async def _copy_new_contacts(
+    async def _insert_new_contacts(
         self,
         stream_id: str,
         run_id: int,
@@ -323,17 +341,40 @@ class PostgresStore:
         at: datetime,
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]],
+        payload: bytes | None,
     ) -> WriteCounts:
+        """A fresh campaign's rows: from the JSON payload, parsed and inserted by the server
+        (its own process: no row is encoded here), else by binary COPY of Python records."""
         conn = self.conn
-        records = [
-            (stream_id, campaign_id, r.phone_number, ordinal, *contact_values(r), at, at, at) for ordinal, r in rows
-        ]
         async with conn.transaction():
-            await conn.copy_records_to_table("campaign_contacts", records=records, columns=list(CONTACT_COLUMNS))
+            await self._unfinished(stream_id, campaign_id)
+            if payload is not None:
+                await conn.execute(
+                    f"INSERT INTO campaign_contacts ({', '.join(CONTACT_COLUMNS)}) "
+                    f"SELECT $1, $2, {_FROM_JSON}, $3, $3, $3 FROM jsonb_array_elements($4::jsonb) e",
+                    stream_id,
+                    campaign_id,
+                    at,
+                    payload.decode(),
+                )
+            else:
+                records = [
+                    (stream_id, campaign_id, r.phone_number, ordinal, *contact_values(r), at, at, at)
+                    for ordinal, r in rows
+                ]
+                await conn.copy_records_to_table("campaign_contacts", records=records, columns=list(CONTACT_COLUMNS))
             await self._store_digests(stream_id, campaign_id, digests)
-            counts.contacts_inserted += len(records)
+            counts.contacts_inserted += len(rows)
             await self._save_counts(run_id, counts)
-        return WriteCounts(inserted=len(records))
+        return WriteCounts(inserted=len(rows))
+
+    async def _unfinished(self, stream_id: str, campaign_id: str) -> None:
+        """A write starts a pass that is not complete until ``finish_campaign_contacts``."""
+        await self.conn.execute(
+            "UPDATE campaign_sync_state SET complete = false WHERE stream_id = $1 AND campaign_id = $2",
+            stream_id,
+            campaign_id,
+        )
 
     async def _store_digests(self, stream_id: str, campaign_id: str, digests: Sequence[tuple[int, bytes]]) -> None:
         if digests:
@@ -431,7 +472,7 @@ class PostgresStore:
                 list_id,
                 at,
             )
-            result = _counts(returned, len(records))
+            result = _counts(returned, len(rows))
             counts.list_contacts_inserted += result.inserted
             counts.list_contacts_updated += result.updated
             counts.list_contacts_unchanged += result.unchanged

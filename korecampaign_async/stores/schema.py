@@ -20,16 +20,18 @@ and ``campaign_sync_state.synced_at`` says when every row not gone was last conf
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
-if TYPE_CHECKING:
-    from ..models import CampaignContact
+from ..models import CampaignContact
 
 __all__ = [
     "CONTACT_COLUMNS",
     "CONTACT_FIELDS",
+    "PAYLOAD_FIELDS",
+    "contacts_payload",
     "contact_values",
     "OUTCOME_FIELDS",
     "POSTGRES_DDL",
@@ -49,6 +51,20 @@ CONTACT_FIELDS = (
     "bot_outbound_status",
     "bot_outbound_status_detail",
 )
+#: The columns of a write payload: ``[ordinal, *CampaignContact fields in declaration order]``.
+PAYLOAD_FIELDS = ("ordinal", *(f.name for f in msgspec.structs.fields(CampaignContact)))
+
+
+def contacts_payload(rows: Sequence[tuple[int, CampaignContact]]) -> bytes:
+    """Rows of a write batch as the JSON array stores may load inside the database engine:
+    each ``[ordinal, phoneNumber, uniqueId, ...]`` (:data:`PAYLOAD_FIELDS`), the disposition
+    codes as a JSON array. Arrays, not objects: SQLite 3.40's ``json_extract`` parses its
+    argument anew for every column, and a 9-element array parses in half the time of the
+    object, which made the object form slower than binding rows from Python."""
+    astuple = msgspec.structs.astuple
+    return _encode([(ordinal, *astuple(row)) for ordinal, row in rows])
+
+
 #: The fields whose changes ``contact_status_changes`` records (all of them: each is an outcome).
 OUTCOME_FIELDS = CONTACT_FIELDS
 _encode = msgspec.json.Encoder().encode
