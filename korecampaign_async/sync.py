@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -245,10 +246,8 @@ async def _sync_campaign(
         async with client.iter_campaign_contacts(campaign_id) as stream:
             async for page in stream.pages():
                 number += 1
-                keyed = with_ordinals(page.results, occurrences)
+                keyed = with_ordinals(page.results, occurrences, seen)
                 total += len(keyed)
-                if seen is not None:
-                    seen.update((row.phone_number, ordinal) for ordinal, row in keyed)
                 digest = hashlib.blake2b(_page_encoder.encode(keyed), digest_size=16).digest()
                 if stored.get(number) == digest:
                     # written exactly so before (rows and ordinals): nothing to compare, nothing to write
@@ -278,14 +277,30 @@ async def _sync_campaign(
     )
 
 
-def with_ordinals(rows: list[CampaignContact], occurrences: dict[str, int]) -> list[tuple[int, CampaignContact]]:
+def with_ordinals(
+    rows: list[CampaignContact], occurrences: dict[str, int], seen: set[tuple[str, int]] | None = None
+) -> list[tuple[int, CampaignContact]]:
     """Each row with its ordinal: how often its phone number appeared earlier in the campaign
-    (``occurrences`` carries the counts from page to page, in API order)."""
+    (``occurrences`` carries the counts from page to page, in API order); the keys
+    ``(phone_number, ordinal)`` are added to ``seen`` when given.
+
+    A page whose numbers are all new (the common case) is done with C-level iteration
+    (``zip``, ``repeat``, set and dict updates): about a fifth of the per-row loop's cost, which
+    an unchanged re-sync pays on every row."""
+    phones = [row.phone_number for row in rows]
+    fresh = set(phones)
+    if len(fresh) == len(phones) and occurrences.keys().isdisjoint(fresh):
+        occurrences.update(zip(phones, repeat(1)))
+        if seen is not None:
+            seen.update(zip(phones, repeat(0)))
+        return list(zip(repeat(0), rows))
     keyed = []
-    for row in rows:
-        ordinal = occurrences.get(row.phone_number, 0)
-        occurrences[row.phone_number] = ordinal + 1
+    for phone, row in zip(phones, rows, strict=True):
+        ordinal = occurrences.get(phone, 0)
+        occurrences[phone] = ordinal + 1
         keyed.append((ordinal, row))
+        if seen is not None:
+            seen.add((phone, ordinal))
     return keyed
 
 
