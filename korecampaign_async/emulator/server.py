@@ -1,24 +1,12 @@
-"""A local emulator of the Campaign Management API v2, on aiohttp.web.
+"""The emulator's server: routes, checks and timing (the package docstring has the overview).
 
-It serves the documented paths, methods, headers, envelopes and pagination math, checks
-the JWT signature and the ``iid``/``accountId`` headers, and generates seeded synthetic
-data of any size lazily (a million contacts cost no memory until a page is asked for).
-It can inject latency and faults (429 with ``Retry-After``, 5xx, dropped connections,
-malformed bodies), enforce Kore-style rolling rate-limit windows, change a result set in
-the middle of an export, and it counts every request so tests can prove that no page was
-fetched twice.
-
-Run it from the shell::
-
-    python -m korecampaign_async.emulator --port 8080 --contacts 100000
-
-or in tests::
-
-    async with run_emulator(EmulatorConfig(contacts=1_000)) as emu:
-        async with KoreCampaignClient(**emu.client_kwargs()) as client: ...
-
-The credentials it accepts are made up for the emulator and printed by ``env()``; they
-are not real Kore.ai credentials.
+It serves the documented paths and methods, checks the JWT signature and the ``iid`` /
+``accountId`` headers, applies the configured readings of what the docs leave open (page
+and skip, echoes, totals), holds each answer until its latency has passed, and counts every
+request so tests can prove that no page was fetched twice. Generated data comes from
+:mod:`.data`, what writes changed from :mod:`.state`, faults and rate windows from
+:mod:`.faults`. ``python -m korecampaign_async.emulator --port 8080 --contacts 100000`` serves it
+from the shell; ``async with run_emulator(EmulatorConfig(...)) as emu`` in tests.
 """
 
 from __future__ import annotations
@@ -495,11 +483,10 @@ class Emulator:
 
     async def _campaign_status(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
-            cid = req.match_info["campaign_id"]
-            found = self._campaign_doc(cid)
-            if found is None:
-                return self._error(404, f"Campaign {cid} not found")
-            doc, ctype = found
+            found = self._campaign_or_404(req)
+            if isinstance(found, web.Response):
+                return found
+            cid, doc, ctype = found
             if req.query.get("view") != "contacts":  # view=status: the documented summary
                 return {"status": "success", "data": {"id": cid, "status": doc["status"], "name": doc["name"]}}, None
             if ctype != "voice":
@@ -544,6 +531,14 @@ class Emulator:
         if created is None:
             return None
         return self.state.overlay(State.public(created)), str(created["_type"])
+
+    def _campaign_or_404(self, req: web.Request) -> tuple[str, dict[str, Any], str] | web.Response:
+        """The campaign of the path (id, document now, type), or the 404 answer."""
+        cid = req.match_info["campaign_id"]
+        found = self._campaign_doc(cid)
+        if found is None:
+            return self._error(404, f"Campaign {cid} not found")
+        return cid, found[0], found[1]
 
     def _created_campaigns(self, ctype: str) -> list[dict[str, Any]]:
         return [self.state.overlay(State.public(doc)) for doc in self.state.campaigns.values() if doc["_type"] == ctype]
@@ -623,11 +618,10 @@ class Emulator:
 
     async def _get_campaign(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
-            cid = req.match_info["campaign_id"]
-            found = self._campaign_doc(cid)
-            if found is None:
-                return self._error(404, f"Campaign {cid} not found")
-            doc = found[0]
+            found = self._campaign_or_404(req)
+            if isinstance(found, web.Response):
+                return found
+            doc = found[1]
             return {"status": "success", "message": f"Campaign {doc['name']} retrieved successfully", "data": doc}, None
 
         return await self._serve(request, "campaign", account_query=True, build=build)
@@ -684,11 +678,10 @@ class Emulator:
 
     async def _update_campaign(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
-            cid = req.match_info["campaign_id"]
-            found = self._campaign_doc(cid)
-            if found is None:
-                return self._error(404, f"Campaign {cid} not found")
-            doc, ctype = found
+            found = self._campaign_or_404(req)
+            if isinstance(found, web.Response):
+                return found
+            cid, doc, ctype = found
             problem = self._check_campaign_body(payload, ctype, partial=True)
             if problem:
                 return self._error(400, problem)
@@ -706,11 +699,10 @@ class Emulator:
 
     async def _delete_campaign(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
-            cid = req.match_info["campaign_id"]
-            found = self._campaign_doc(cid)
-            if found is None:
-                return self._error(404, f"Campaign {cid} not found")
-            doc, _ = found
+            found = self._campaign_or_404(req)
+            if isinstance(found, web.Response):
+                return found
+            cid, doc, _ = found
             if doc["status"] == "Active":
                 return self._error(400, f"Campaign {doc['name']} is active: stop it before deleting it")
             self.state.delete_campaign(cid)
@@ -720,14 +712,13 @@ class Emulator:
 
     async def _trigger(self, request: web.Request) -> web.StreamResponse:
         def build(req: web.Request, payload: Any) -> Any:
-            cid = req.match_info["campaign_id"]
             trigger = req.query.get("trigger")
             if trigger not in ("play", "stop"):
                 return self._error(400, '"trigger" must be one of [play, stop]')
-            found = self._campaign_doc(cid)
-            if found is None:
-                return self._error(404, f"Campaign {cid} not found")
-            doc, ctype = found
+            found = self._campaign_or_404(req)
+            if isinstance(found, web.Response):
+                return found
+            cid, doc, ctype = found
             if req.query.get("campaignType") != ctype:
                 return self._error(400, f"Campaign {cid} is a {ctype} campaign")
             now = iso(datetime.now(UTC))
