@@ -275,6 +275,23 @@ class PaginationPlan:
         self.limit = page.limit or self.limit
         self.total_results = page.total_results
         self.total_pages = page.total_pages
+        count = len(page.results)
+        if (
+            0 < count < self.limit
+            and self.total_pages is not None
+            and self.total_pages > 1
+            and self.total_results is not None
+            and math.ceil(self.total_results / count) == self.total_pages
+        ):
+            # Fewer rows than asked, more pages to come, and the server's totals are those of
+            # pages of exactly this size: it serves its own page size and ignores (without
+            # saying) the limit it was sent. Page numbers and offsets follow its size from
+            # here, or rows between its pages and ours would be skipped.
+            self.note(
+                f"the server answers {count} rows per page where {self.limit} were asked and its totals "
+                f"agree ({self.total_results} rows in {self.total_pages} pages): following its page size"
+            )
+            self.limit = count
         from_results = None
         if self.total_results is not None:
             from_results = math.ceil(self.total_results / self.limit) if self.limit else 0

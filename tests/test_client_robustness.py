@@ -132,3 +132,28 @@ async def test_break_while_holding_the_stream(emulator_factory: EmulatorFactory)
         await asyncio.sleep(0.3)
         assert emu.stats.requests == before <= 1 + 2 * client.max_concurrency
         assert stream.next_page == 2  # page 1 was handed out: a resume starts at page 2
+
+
+@pytest.mark.parametrize("echo", ["effective", "none"])
+@pytest.mark.parametrize("paging", READINGS)
+async def test_a_server_with_its_own_page_size_loses_no_row(
+    emulator_factory: EmulatorFactory, paging: str, echo: str
+) -> None:
+    """The server serves 30 rows per page whatever limit asked (100), and with echo="none" does
+    not say so: its totals are those of 30-row pages. Offsets and page numbers follow its size,
+    so no row between its pages and ours is skipped, for every page/skip reading."""
+    async with (
+        emulator_factory(paging=paging, echo=echo, page_cap=30, contacts=1_000, list_contacts=950) as emu,
+        make_client(emu, max_concurrency=4) as client,
+    ):
+        stream = client.iter_campaign_contacts(campaign_id(0))
+        rows = await stream.collect()
+        assert [r.unique_id for r in rows] == [f"u-0-{r}" for r in range(1_000)]
+        contacts = await client.iter_contact_list(contact_list_id(0)).collect()
+        assert [c.id for c in contacts] == [emu.list_contact(0, r)["_id"] for r in range(950)]
+        assert stream.shortfall == 0 and client.stats.shortfall == 0
+        # the one probe (page=1&skip=30) a server reading `page` answers with page 1 again
+        probe = {("contacts", contact_list_id(0), 1, 30): 2} if paging == "page" else {}
+        assert emu.stats.duplicate_pages() == probe
+        if echo == "none":
+            assert any("rows per page where 100 were asked" in n for n in stream.notes)

@@ -88,7 +88,9 @@ class EmulatorConfig:
     ``lists_paging`` how it pages: ``all`` lists at once (the sample), ``totals`` (pages of
     ``lists_page_size`` with ``totalPages``), ``has-more`` (only ``hasMore``), or ``ignored``
     (``hasMore`` true but every page the first).
-    Readings the docs leave open: ``paging`` (see :data:`PagingMode`), ``echo`` (see
+    ``page_cap`` (0 = none): the server serves at most this many rows per page whatever
+    ``limit`` asked (its totals follow its own page size; with ``echo="none"`` it does not
+    say so). Readings the docs leave open: ``paging`` (see :data:`PagingMode`), ``echo`` (see
     :data:`EchoMode`), ``overcount`` (``totalResults`` counts this many rows more than are
     served, while ``totalPages`` follows the served rows, as in the contact-status sample),
     ``rate_limit_retry_after`` (send ``Retry-After`` with rate-limit 429s; Kore promises none).
@@ -129,6 +131,7 @@ class EmulatorConfig:
     lists_method: Literal["POST", "GET", "both"] = "both"
     lists_paging: Literal["all", "totals", "has-more", "ignored"] = "all"
     lists_page_size: int = 2
+    page_cap: int = 0
 
     @property
     def effective_iid(self) -> str:
@@ -141,6 +144,7 @@ class _PageArgs(NamedTuple):
     limit: int
     echo_page: int | None
     echo_skip: int | None
+    echo_limit: int | None
 
 
 @dataclass
@@ -449,6 +453,8 @@ class Emulator:
             return '"page" must be an integer greater than or equal to 1'
         if skip is not None and (not isinstance(skip, int) or isinstance(skip, bool) or skip < 0):
             return '"skip" must be an integer greater than or equal to 0'
+        if self.config.page_cap and limit > self.config.page_cap:
+            limit = self.config.page_cap  # the server's own page size, whatever was asked
         mode = self.config.paging if takes_skip else "page"
         by_page = (page - 1) * limit
         if mode == "page":  # skip only when no page was sent
@@ -463,10 +469,10 @@ class Emulator:
             offset = 0
         echo = self.config.echo
         if echo == "effective":
-            return _PageArgs(offset, limit, offset // limit + 1, offset)
+            return _PageArgs(offset, limit, offset // limit + 1, offset, limit)
         if echo == "request":
-            return _PageArgs(offset, limit, page, skip if skip is not None else by_page)
-        return _PageArgs(offset, limit, None, None)
+            return _PageArgs(offset, limit, page, skip if skip is not None else by_page, limit)
+        return _PageArgs(offset, limit, None, None, None)
 
     def _totals(self, total: int, limit: int) -> dict[str, int]:
         """``totalPages`` from the rows served; ``totalResults`` plus the configured overcount."""
@@ -518,7 +524,8 @@ class Emulator:
         data: dict[str, Any] = {"results": rows}
         if args.echo_page is not None:
             data["page"] = args.echo_page
-        data["limit"] = args.limit
+        if args.echo_limit is not None:
+            data["limit"] = args.echo_limit
         data.update(self._totals(total, args.limit))
         return data
 
@@ -611,7 +618,9 @@ class Emulator:
             }
             if args.echo_skip is not None:
                 doc["skip"] = args.echo_skip
-            doc.update(limit=limit, hasMore=offset + limit < total, **self._totals(total, limit))
+            if args.echo_limit is not None:
+                doc["limit"] = limit
+            doc.update(hasMore=offset + limit < total, **self._totals(total, limit))
             return doc, ("contacts", lid, offset // limit + 1, limit)
 
         return await self._serve(request, "contacts", account_query=True, build=build)
@@ -949,7 +958,9 @@ class Emulator:
             data: dict[str, Any] = {"results": rows}
             if args.echo_skip is not None:
                 data["skip"] = args.echo_skip
-            data.update(limit=limit, hasMore=offset + limit < total, **self._totals(total, limit))
+            if args.echo_limit is not None:
+                data["limit"] = limit
+            data.update(hasMore=offset + limit < total, **self._totals(total, limit))
             key = (
                 "campaigns",
                 ctype + msgspec.json.encode(payload.get("filters")).decode(),
