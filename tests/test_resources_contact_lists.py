@@ -193,3 +193,21 @@ async def test_listing_holds_every_list_once_whatever_the_paging(
             assert names == [f"List {i}" for i in range(5)]
         expected_requests = {"all": 1, "totals": 3, "has-more": 3, "ignored": 2}[paging]
         assert emu.stats.by_endpoint["lists"] == expected_requests
+
+
+async def test_numeric_phone_numbers_are_sent_as_text(emulator_factory: EmulatorFactory) -> None:
+    """The add-contacts sample sends phone numbers as strings; a number read as an integer
+    (a spreadsheet export) goes out as its text, unchanged in value."""
+    async with emulator_factory() as emu, make_client(emu) as c:
+        target = await c.contact_lists.create(ContactListSpec(name="Numbers", description="d"))
+        sent: list[Any] = []
+        original = c.contact_lists._send_batch
+
+        async def recording(name: str, rows: list[dict[str, Any]]) -> Any:
+            sent.extend(rows)
+            return await original(name, rows)
+
+        c.contact_lists._send_batch = recording  # type: ignore[method-assign]
+        report = await c.contact_lists.import_contacts(target, [{"phoneNumber": 9122333445566}], verify=True)
+        assert report.accepted == 1 and report.verified is True
+        assert sent == [{"phoneNumber": "9122333445566"}]

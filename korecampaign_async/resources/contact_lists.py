@@ -443,7 +443,10 @@ class ContactLists:
                 return False
             if not batch:
                 batch_first = line
-            batch.append(dict(row))
+            contact = dict(row)
+            if type(contact["phoneNumber"]) is not str:  # 9122333445566 -> "9122333445566", as the sample
+                contact["phoneNumber"] = str(contact["phoneNumber"])
+            batch.append(contact)
             return len(batch) >= batch_size
 
         try:
