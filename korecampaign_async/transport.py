@@ -508,7 +508,9 @@ class Transport:
             return await self._attempt(method, url, display_path, decoder, body, 1)
         except Exception as exc:
             if not retryable(exc):
-                raise self._unknown_outcome(exc, method, display_path) if not idempotent else exc from None
+                if idempotent:
+                    raise
+                raise self._unknown_outcome(exc, method, display_path) from None
             first_failure = exc
         budget = _RetryBudget(self.retry, started)
         retrying = AsyncRetrying(
@@ -542,7 +544,7 @@ class Transport:
         request may have reached the server, else the failure itself (a 400 is an answer)."""
         if isinstance(exc, _Transient):
             cause = exc.cause
-        elif isinstance(exc, (ServerError, KoreAPIError)) and not isinstance(exc, DecodeError) and exc.status >= 500:
+        elif isinstance(exc, KoreAPIError) and not isinstance(exc, DecodeError) and exc.status >= 500:
             cause = f"HTTP {exc.status}"
         else:
             return exc
