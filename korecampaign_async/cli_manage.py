@@ -13,6 +13,7 @@ interrupted import continues with ``--resume``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import sys
@@ -155,8 +156,6 @@ async def _campaigns(args: argparse.Namespace, client: KoreCampaignClient) -> in
         def show(state: Any) -> None:
             if not args.json and not args.quiet:
                 print(f"{time.strftime('%H:%M:%S')} {state.id}: {state.status}", file=sys.stderr, flush=True)
-
-        import asyncio
 
         try:
             async with asyncio.timeout(args.wait_timeout):  # None: no limit

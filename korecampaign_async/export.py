@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
+from ._files import write_json_atomically
 from .arrow import ColumnBuffer, arrow_schema
 from .errors import ConfigurationError, InvalidParameterError
 from .models import Campaign, CampaignContact
@@ -576,10 +577,7 @@ class Checkpoint:
             "sink_state": self.sink_state,
             "saved_at": time.time(),
         }
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(doc, fh)
-        os.replace(tmp, self.path)
+        write_json_atomically(self.path, doc)
 
     def remove(self) -> None:
         """Delete after a successful export."""
@@ -793,7 +791,4 @@ async def export_many(
 
 def _write_manifest(path: str, entries: dict[str, ManifestEntry]) -> None:
     doc = {"campaigns": [dataclasses.asdict(e) for e in entries.values()]}
-    tmp = path + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(doc, fh, indent=2)
-    os.replace(tmp, path)
+    write_json_atomically(path, doc, indent=2)

@@ -223,14 +223,13 @@ async def _sync_campaign(
     seen: set[tuple[str, int]] | None = None if fresh else set()
     total = 0
     number = 0
-    written = False
     # One write in flight while the next pages are fetched and decoded: the store's work (SQLite
     # in its thread, in C; PostgreSQL in its own process) overlaps the client's. Batches are
     # still written one after another, each in its own transaction, in page order.
     pending: asyncio.Future[Any] | None = None
 
     async def write(batch: list[tuple[int, CampaignContact]], batch_digests: list[tuple[int, bytes]]) -> None:
-        nonlocal pending, written
+        nonlocal pending
         if pending is not None:
             await pending  # the previous batch is committed (or its error raised) before the next starts
         spent()
@@ -240,7 +239,6 @@ async def _sync_campaign(
                 stream_id, report.run_id, campaign_id, batch, _now(), report, batch_digests, fresh, payload
             )
         )
-        written = True
 
     try:
         async with client.iter_campaign_contacts(campaign_id) as stream:
@@ -268,6 +266,7 @@ async def _sync_campaign(
             # leaving early (an error, a cancel): the batch being written completes as one
             # transaction or not at all; wait for it rather than abandon it mid-statement
             await asyncio.wait({pending})
+    written = pending is not None  # every write leaves its future here
     if not written and state is not None and state.complete and number == len(stored) and state.rows == total:
         # Every page equals the last complete pass's (and nothing was written since: a write
         # clears `complete`), page for page: the stored rows are exactly these, none is gone.

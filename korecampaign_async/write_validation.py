@@ -140,21 +140,31 @@ def _check_caller(strategy: DialingStrategy) -> None:
         raise InvalidParameterError("dialingStrategy.callerId.phoneNumber", phone, "the caller id phone number")
 
 
-def check_voice_campaign(spec: VoiceCampaignSpec) -> VoiceCampaignSpec:
-    """The documented rules of a voice campaign body; returns it with ``priority`` as text
-    and ``campaignType`` set."""
+def _check_basics(spec: VoiceCampaignSpec | SmsCampaignSpec) -> None:
+    """What every campaign body needs: a name, a description, its contact lists."""
     check_name(spec.name)
     _check_text(spec.description, "description", MAX_DESCRIPTION)
     _check_contact_lists(spec.contact_lists)
+
+
+def _checked_strategy(strategy: DialingStrategy | None, allowed: str) -> DialingStrategy:
+    """A dialing strategy with a caller id and valid calling hours (every campaign's)."""
+    if strategy is None:
+        raise InvalidParameterError("dialingStrategy", None, allowed)
+    _check_caller(strategy)
+    _check_calling_hours(strategy.calling_hours)
+    return strategy
+
+
+def check_voice_campaign(spec: VoiceCampaignSpec) -> VoiceCampaignSpec:
+    """The documented rules of a voice campaign body; returns it with ``priority`` as text
+    and ``campaignType`` set."""
+    _check_basics(spec)
     if spec.dnc_lists is None or not spec.dnc_lists.name:
         raise InvalidParameterError("dncLists.name", None, "the name of a Do-Not-Call contact list")
     priority = _check_priority(spec.priority)
     _check_choice(spec.dialing_mode, "dialingMode", VOICE_DIALING_MODES)
-    strategy = spec.dialing_strategy
-    if strategy is None:
-        raise InvalidParameterError("dialingStrategy", None, "a dialing strategy (callerId, callingHours, ...)")
-    _check_caller(strategy)
-    _check_calling_hours(strategy.calling_hours)
+    strategy = _checked_strategy(spec.dialing_strategy, "a dialing strategy (callerId, callingHours, ...)")
     _check_choice(strategy.dialing_order, "dialingStrategy.dialingOrder", DIALING_ORDERS)
     _check_range(strategy.max_attempts_per_record, "dialingStrategy.maxAttemptsPerRecord", 1, 100)
     _check_range(strategy.default_retry_period, "dialingStrategy.defaultRetryPeriod", 1, 1440)
@@ -173,16 +183,10 @@ def check_voice_campaign(spec: VoiceCampaignSpec) -> VoiceCampaignSpec:
 
 def check_sms_campaign(spec: SmsCampaignSpec) -> SmsCampaignSpec:
     """The documented rules of an SMS campaign body."""
-    check_name(spec.name)
-    _check_text(spec.description, "description", MAX_DESCRIPTION)
-    _check_contact_lists(spec.contact_lists)
+    _check_basics(spec)
     priority = _check_priority(spec.priority)
     _check_choice(spec.format, "format", SMS_FORMATS)
-    strategy = spec.dialing_strategy
-    if strategy is None:
-        raise InvalidParameterError("dialingStrategy", None, "a dialing strategy (callerId, callingHours)")
-    _check_caller(strategy)
-    _check_calling_hours(strategy.calling_hours)
+    _checked_strategy(spec.dialing_strategy, "a dialing strategy (callerId, callingHours)")
     if spec.format == "simple":
         text = spec.message.message if spec.message else None
         if not isinstance(text, str) or not text:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._files import write_json_atomically
 from .data import BOT_STATUSES, DISPOSITIONS, OUTCOMES, contact_list_id, iso, list_contact, list_name
 
 if TYPE_CHECKING:
@@ -80,10 +81,7 @@ class State:
             "deleted_lists": sorted(self.deleted_lists),
             "counter": self.counter,
         }
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, self.path)
+        write_json_atomically(self.path, data)
 
     def new_id(self, prefix: str) -> str:
         self.counter += 1

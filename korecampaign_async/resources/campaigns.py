@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..errors import InvalidParameterError, NotFoundError, OutcomeUnknownError
+from ..errors import DecodeError, InvalidParameterError, NotFoundError, OutcomeUnknownError
 from ..models import Campaign, CampaignType, Envelope
 from ..validation import check_campaign_type, check_id
 from ..write_models import (
@@ -48,6 +48,7 @@ from ..write_models import (
     WriteResult,
 )
 from ..write_validation import check_call_backs, check_name, check_schedule, check_sms_campaign, check_voice_campaign
+from ._outcome import found_or_unknown
 
 if TYPE_CHECKING:
     from ..client import KoreCampaignClient
@@ -68,11 +69,12 @@ _encode = msgspec.json.Encoder().encode
 _EMPTY = b"{}"
 
 
-def _spec_type(spec: VoiceCampaignSpec | SmsCampaignSpec) -> CampaignType:
+def _checked(spec: VoiceCampaignSpec | SmsCampaignSpec) -> tuple[CampaignType, VoiceCampaignSpec | SmsCampaignSpec]:
+    """The spec's campaign type and its body, checked (what create and update send)."""
     if isinstance(spec, VoiceCampaignSpec):
-        return "voice"
+        return "voice", check_voice_campaign(spec)
     if isinstance(spec, SmsCampaignSpec):
-        return "sms"
+        return "sms", check_sms_campaign(spec)
     raise InvalidParameterError("spec", type(spec).__name__, "a VoiceCampaignSpec or an SmsCampaignSpec")
 
 
@@ -82,10 +84,8 @@ class Campaigns:
     def __init__(self, client: KoreCampaignClient) -> None:
         self._client = client
         self._transport = client.transport
+        self._params = client._account_params
         self._sms_start: str | None = None  # the SMS start path that answered (learned)
-
-    def _params(self, **extra: str) -> dict[str, str]:
-        return {"accountId": self._client.account_id, **extra}
 
     # -- reads -----------------------------------------------------------------------------
     async def get(self, campaign_id: str) -> Campaign:
@@ -122,8 +122,7 @@ class Campaigns:
         The spec is checked first (:mod:`korecampaign_async.write_validation`). The answer's
         campaign is returned (status ``Preparing`` at first: Kore prepares it
         asynchronously). Never sent twice: see the module's table."""
-        ctype = _spec_type(spec)
-        body = check_voice_campaign(spec) if isinstance(spec, VoiceCampaignSpec) else check_sms_campaign(spec)
+        ctype, body = _checked(spec)
         try:
             result = await self._transport.request(
                 "POST",
@@ -134,28 +133,20 @@ class Campaigns:
                 idempotent=False,
             )
         except OutcomeUnknownError as exc:
-            found = await self.find(spec.name, ctype)
-            if found is not None:
-                logger.warning("create %s campaign %r: %s; it exists, continuing with it", ctype, spec.name, exc.cause)
-                return found
-            raise OutcomeUnknownError(
+            return await found_or_unknown(
+                exc,
                 f"create {ctype} campaign {spec.name!r}",
-                method=exc.method,
-                path=exc.path,
-                cause=exc.cause,
-                unknown=(
-                    "no campaign of that name is listed yet, but Kore creates campaigns asynchronously, so it may "
-                    f"still appear: call client.campaigns.find({spec.name!r}, {ctype!r}) before creating it again"
-                ),
-            ) from None
+                lambda: self.find(spec.name, ctype),
+                "no campaign of that name is listed yet, but Kore creates campaigns asynchronously, so it may "
+                f"still appear: call client.campaigns.find({spec.name!r}, {ctype!r}) before creating it again",
+            )
         return self._campaign_of(result, "create")
 
     async def update(self, campaign_id: str, spec: VoiceCampaignSpec | SmsCampaignSpec) -> Campaign:
         """Replace a campaign's settings (``PUT campaign/{id}?campaignType=``; the voice page
         says ``campaignType=sms``, the type of the spec is sent)."""
         cid = check_id(campaign_id, "campaign_id")
-        ctype = _spec_type(spec)
-        body = check_voice_campaign(spec) if isinstance(spec, VoiceCampaignSpec) else check_sms_campaign(spec)
+        ctype, body = _checked(spec)
         result = await self._transport.request(
             "PUT", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), body=_encode(body)
         )
@@ -164,8 +155,6 @@ class Campaigns:
     @staticmethod
     def _campaign_of(result: WriteResult, action: str) -> Campaign:
         if result.data is None:
-            from ..errors import DecodeError
-
             raise DecodeError(f"the {action} answer has no campaign ('data')", status=200)
         if result.data.id is None and result.id is not None:
             result.data.id = result.id
@@ -179,21 +168,23 @@ class Campaigns:
         if confirm is not True:
             raise InvalidParameterError("confirm", confirm, "True (deleting a campaign cannot be undone)")
         try:
-            result = await self._transport.request(
-                "DELETE", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), idempotent=False
-            )
-            if result.id is None and result.data is not None:
-                result.id = result.data.id
-            return result
+            result = await self._send_delete(cid, ctype)
         except OutcomeUnknownError as exc:
             try:
                 await self._client.get_campaign(cid)
             except NotFoundError:
                 logger.warning("delete campaign %s: %s; it is gone, so the delete took effect", cid, exc.cause)
                 return WriteResult(status="success", message=f"Campaign {cid} deleted (confirmed: it is gone)", id=cid)
-            return await self._transport.request(  # still there: the delete had no effect
-                "DELETE", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), idempotent=False
-            )
+            result = await self._send_delete(cid, ctype)  # still there: the delete had no effect
+        return result
+
+    async def _send_delete(self, cid: str, ctype: CampaignType) -> WriteResult:
+        result = await self._transport.request(
+            "DELETE", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), idempotent=False
+        )
+        if result.id is None and result.data is not None:
+            result.id = result.data.id
+        return result
 
     async def start(self, campaign_id: str, *, type: CampaignType) -> TriggerResult:
         """Start a campaign (``trigger=play``); its status becomes ``Active``."""

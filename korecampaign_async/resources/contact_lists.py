@@ -39,11 +39,13 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from .._files import write_json_atomically
 from ..errors import ConfigurationError, InvalidParameterError, NotFoundError, OutcomeUnknownError
 from ..models import Envelope
 from ..validation import check_id
 from ..write_models import ContactList, ContactListSpec, ContactListUpdate, ContactListUpdateResult
 from ..write_validation import check_contact_list_spec, check_contact_list_update, check_contact_row, check_name
+from ._outcome import found_or_unknown
 
 if TYPE_CHECKING:
     from ..client import KoreCampaignClient
@@ -168,7 +170,6 @@ class _ImportCheckpoint:
         return True
 
     def save(self) -> None:
-        tmp = self.path + ".tmp"
         payload = {
             "version": CHECKPOINT_VERSION,
             "identity": self.identity,
@@ -176,11 +177,7 @@ class _ImportCheckpoint:
             "unknown": sorted(self.unknown),
             "inflight": sorted(self.inflight - self.done),
         }
-        with open(tmp, "w") as fh:
-            json.dump(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_json_atomically(self.path, payload, durable=True)
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -193,10 +190,8 @@ class ContactLists:
     def __init__(self, client: KoreCampaignClient) -> None:
         self._client = client
         self._transport = client.transport
+        self._params = client._account_params
         self._list_method: str | None = None  # the method getAllListDetails answered to
-
-    def _params(self, **extra: str) -> dict[str, str]:
-        return {"accountId": self._client.account_id, **extra}
 
     async def create(self, spec: ContactListSpec) -> ContactList:
         """Create a contact list fed by the API (``POST contactList/createContactList``).
@@ -212,17 +207,12 @@ class ContactLists:
                 idempotent=False,
             )
         except OutcomeUnknownError as exc:
-            found = await self.find(spec.name)
-            if found is not None:
-                logger.warning("create contact list %r: %s; it exists, continuing with it", spec.name, exc.cause)
-                return found
-            raise OutcomeUnknownError(
+            return await found_or_unknown(
+                exc,
                 f"create contact list {spec.name!r}",
-                method=exc.method,
-                path=exc.path,
-                cause=exc.cause,
-                unknown=f"no list of that name is listed; call contact_lists.find({spec.name!r}) before retrying",
-            ) from None
+                lambda: self.find(spec.name),
+                f"no list of that name is listed; call contact_lists.find({spec.name!r}) before retrying",
+            )
         return envelope.data
 
     async def get(self, contact_list_id: str) -> ContactList:

@@ -57,6 +57,17 @@ _INSERT_FROM_JSON = (
 )
 
 
+def _store_digests(
+    conn: sqlite3.Connection, stream_id: str, campaign_id: str, digests: Sequence[tuple[int, bytes]]
+) -> None:
+    """Record the digest of each page written (in the transaction that wrote its rows)."""
+    conn.executemany(
+        "INSERT INTO page_digests (stream_id, campaign_id, page, digest) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = excluded.digest",
+        [(stream_id, campaign_id, page, digest) for page, digest in digests],
+    )
+
+
 def _unfinished(conn: sqlite3.Connection, stream_id: str, campaign_id: str) -> None:
     """A write starts a pass that is not complete until ``finish_campaign_contacts``: a pass
     killed after it must not look complete to the next one."""
@@ -404,11 +415,7 @@ class SQLiteStore:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     changes,
                 )
-                conn.executemany(
-                    "INSERT INTO page_digests (stream_id, campaign_id, page, digest) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = excluded.digest",
-                    [(stream_id, campaign_id, page, digest) for page, digest in digests],
-                )
+                _store_digests(conn, stream_id, campaign_id, digests)
                 counts.contacts_inserted += result.inserted
                 counts.contacts_updated += result.updated
                 counts.contacts_unchanged += result.unchanged
@@ -438,11 +445,7 @@ class SQLiteStore:
             with self._transaction() as conn:
                 _unfinished(conn, stream_id, campaign_id)
                 conn.execute(_INSERT_FROM_JSON, (stream_id, campaign_id, now, payload.decode()))
-                conn.executemany(
-                    "INSERT INTO page_digests (stream_id, campaign_id, page, digest) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = excluded.digest",
-                    [(stream_id, campaign_id, page, digest) for page, digest in digests],
-                )
+                _store_digests(conn, stream_id, campaign_id, digests)
                 counts.contacts_inserted += count
                 self._save_counts(conn, run_id, counts)
             return WriteCounts(inserted=count)
