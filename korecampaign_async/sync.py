@@ -41,7 +41,6 @@ from .client import KoreCampaignClient
 from .errors import InvalidParameterError
 from .models import Campaign, CampaignContact, CampaignType, Contact
 from .stores import CampaignSyncState, RunCounts, Store, mask_url
-from .stores.schema import contacts_payload
 from .validation import check_campaign_type, check_id, check_iso_datetime
 
 __all__ = ["FINAL_STATUSES", "SyncReport", "sync"]
@@ -233,12 +232,15 @@ async def _sync_campaign(
         if pending is not None:
             await pending  # the previous batch is committed (or its error raised) before the next starts
         spent()
-        payload = contacts_payload(batch)
-        pending = asyncio.ensure_future(
-            store.write_campaign_contacts(
-                stream_id, report.run_id, campaign_id, batch, _now(), report, batch_digests, fresh, payload
-            )
+        job = store.write_campaign_contacts(
+            stream_id, report.run_id, campaign_id, batch, _now(), report, batch_digests, fresh
         )
+        pending = asyncio.ensure_future(job)
+        # Let the write start now: the next pages are often buffered already, and reading them
+        # never suspends, so a task merely scheduled would not begin (its thread job not
+        # submitted, its first query not sent) until this loop next waits: at the next write.
+        # Measured: the loop then waited ~7.7 s of a 10.9 s sync for writes it had just queued.
+        await asyncio.sleep(0)
 
     try:
         async with client.iter_campaign_contacts(campaign_id) as stream:
@@ -246,7 +248,7 @@ async def _sync_campaign(
                 number += 1
                 keyed = with_ordinals(page.results, occurrences, seen)
                 total += len(keyed)
-                digest = hashlib.blake2b(_page_encoder.encode(keyed), digest_size=16).digest()
+                digest = page_digest(keyed)
                 if stored.get(number) == digest:
                     # written exactly so before (rows and ordinals): nothing to compare, nothing to write
                     report.contacts_unchanged += len(keyed)
@@ -304,6 +306,15 @@ def with_ordinals(
 
 
 _page_encoder = msgspec.json.Encoder()
+
+
+def page_digest(keyed: list[tuple[int, CampaignContact]]) -> bytes:
+    """16 bytes that change when a page's rows or their ordinals do (``page_digests``).
+    SHA-256, truncated: CPUs hash it in hardware (SHA-NI, ARMv8 crypto) at twice BLAKE2b's
+    speed, and an unchanged re-sync hashes every row it reads (0.24 s against 0.57 per 1M rows
+    here). Digests written with BLAKE2b by earlier versions just differ once: those pages
+    are compared row by row on the next sync, and their digests rewritten."""
+    return hashlib.sha256(_page_encoder.encode(keyed)).digest()[:16]
 
 
 async def _sync_list(client: KoreCampaignClient, store: Store, report: SyncReport, list_id: str, spent: Any) -> None:

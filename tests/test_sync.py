@@ -19,6 +19,7 @@ from korecampaign_async import KoreCampaignClient, StoreError, StoreLockedError,
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
 from korecampaign_async.models import CampaignContact
 from korecampaign_async.stores import RunCounts, open_store, query
+from korecampaign_async.stores.sqlite import SQLiteStore
 
 from .conftest import EmulatorFactory, make_client
 from .test_cli import cli_env, run_cli
@@ -306,17 +307,28 @@ async def test_cli_summary_and_env(emulator_factory: EmulatorFactory, tmp_path: 
 NASTY_CODES = [[], ["System Generated"], ["é ✓", 'say "hi"', "back\\slash", "tab\there", "\u2028"], ["a", "a"]]
 
 
-async def test_the_json_payload_stores_what_binding_rows_stores(new_db: Any) -> None:
-    """Fresh and changed rows loaded from the JSON payload inside the engine equal the rows
-    bound from Python (unicode, quotes, escapes and empty lists included), and an unchanged
-    write of the same rows afterwards compares equal (no update, no history)."""
+async def test_the_bulk_insert_stores_what_the_compare_path_stores(new_db: Any) -> None:
+    """A fresh campaign's rows go in by the bulk path (SQLite: multi-row ``INSERT ... VALUES``
+    statements; PostgreSQL: one statement over a JSON payload); rows new to a known campaign by
+    the compare path. Both store the same values (unicode, quotes, escapes and empty lists
+    included), an unchanged write of the same rows afterwards compares equal (no update, no
+    history), and a change is one update and one history row. With a SQLite parameter limit of
+    48 (statements of 4 rows, digests of 16 pages), 43 rows and 21 pages need every statement
+    size: nothing is lost at a boundary."""
+    db = await new_db()
+    await _bulk_and_compare(db, None)
+    if db.url.startswith("sqlite"):
+        await _bulk_and_compare(await new_db(), 3 + 9 * 5)
+
+
+async def _bulk_and_compare(db: Any, max_parameters: int | None) -> None:
     from datetime import UTC, datetime
 
-    from korecampaign_async.stores.schema import contacts_payload
-
-    db = await new_db()
     store = open_store(db.url)
     await store.open()
+    if max_parameters is not None:
+        assert isinstance(store, SQLiteStore)
+        store._max_parameters = max_parameters
     try:
         now = datetime.now(UTC)
         counts = RunCounts()
@@ -338,27 +350,29 @@ async def test_the_json_payload_stores_what_binding_rows_stores(new_db: Any) -> 
                     CampaignContact,
                 ),
             )
-            for i in range(40)
+            for i in range(43)
         ]
-        payload = contacts_payload(rows)
-        via_json = await store.write_campaign_contacts("st-1", run, "cd-json", rows, now, counts, (), True, payload)
-        via_rows = await store.write_campaign_contacts("st-1", run, "cd-rows", rows, now, counts, (), True, None)
-        assert via_json.inserted == via_rows.inserted == 40
+        digests = [(page, bytes([page]) * 16) for page in range(1, 22)]
+        bulk = await store.write_campaign_contacts("st-1", run, "cd-bulk", rows, now, counts, digests, True)
+        compared = await store.write_campaign_contacts("st-1", run, "cd-compare", rows, now, counts, digests, False)
+        assert bulk.inserted == compared.inserted == 43
         columns = TABLES["campaign_contacts"].replace("campaign_id, ", "")
         stored = {
             cid: sorted(await db.rows(f"SELECT {columns} FROM campaign_contacts WHERE campaign_id = '{cid}'"))
-            for cid in ("cd-json", "cd-rows")
+            for cid in ("cd-bulk", "cd-compare")
         }
-        assert stored["cd-json"] == stored["cd-rows"]
-        for cid in ("cd-json", "cd-rows"):  # the compare path (Python-side values) finds them equal
-            again = await store.write_campaign_contacts("st-1", run, cid, rows, now, counts, (), False, payload)
-            assert (again.unchanged, again.updated, again.inserted) == (40, 0, 0)
+        assert len(stored["cd-bulk"]) == 43 and stored["cd-bulk"] == stored["cd-compare"]
+        for cid in ("cd-bulk", "cd-compare"):
+            assert await store.page_digests("st-1", cid) == dict(digests)
+            again = await store.write_campaign_contacts("st-1", run, cid, rows, now, counts, (), False)
+            assert (again.unchanged, again.updated, again.inserted) == (43, 0, 0)
         assert await db.count("contact_status_changes") == 0
         changed = [(o, msgspec.structs.replace(r, dialer_outcome="noAnswer")) for o, r in rows[:5]]
-        result = await store.write_campaign_contacts(
-            "st-1", run, "cd-json", changed, now, counts, (), False, contacts_payload(changed)
-        )
+        result = await store.write_campaign_contacts("st-1", run, "cd-bulk", changed, now, counts, (), False)
         assert (result.updated, result.unchanged) == (5, 0) and await db.count("contact_status_changes") == 5
+        assert (counts.contacts_inserted, counts.contacts_updated, counts.contacts_unchanged) == (86, 5, 86)
+        saved = await db.rows("SELECT contacts_inserted, contacts_updated, contacts_unchanged FROM sync_runs")
+        assert [tuple(r) for r in saved] == [(86, 5, 86)]
     finally:
         await store.close()
 

@@ -25,11 +25,10 @@ and one line in :func:`open_store`. The contract each method keeps:
   transaction (a page whose digest is unchanged is then skipped by the next sync).
   ``fresh=True`` promises that the campaign had no stored rows when this pass began (it has
   no page digests), so the rows can be bulk-inserted without comparing.
-* ``write_campaign_contacts`` may also get ``payload``: the same rows as one JSON array
-  (:func:`~korecampaign_async.stores.schema.contacts_payload`). A store may load it inside the
-  database engine (SQLite ``json_each``, PostgreSQL ``jsonb_array_elements``) instead of binding
-  rows one by one from Python: the engine's work then runs outside the GIL (SQLite) or the
-  process (PostgreSQL), beside the client's fetching and decoding.
+* Stores choose how rows reach the engine, and should keep the engine's work off the event
+  loop's thread and its GIL: SQLite binds a batch to multi-row ``INSERT ... VALUES``
+  statements run on its own thread (the GIL released while SQLite inserts), PostgreSQL parses
+  and inserts in its own process.
 * ``finish_*`` methods close a complete pass over one campaign or list: rows the pass did
   not see get ``gone_at`` (never deleted; ``seen=None`` for a *fresh* pass, one that began
   with no stored rows, where nothing can be gone and ``rows`` gives the count), and the
@@ -146,7 +145,6 @@ class Store(Protocol):
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]] = (),
         fresh: bool = False,
-        payload: bytes | None = None,
     ) -> WriteCounts: ...
 
     async def finish_campaign_contacts(

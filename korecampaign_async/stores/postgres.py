@@ -25,7 +25,15 @@ import msgspec
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
 from ..models import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts, mask_url
-from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, PAYLOAD_FIELDS, POSTGRES_DDL, SCHEMA_VERSION, contact_values
+from .schema import (
+    CONTACT_COLUMNS,
+    CONTACT_FIELDS,
+    PAYLOAD_FIELDS,
+    POSTGRES_DDL,
+    SCHEMA_VERSION,
+    contact_values,
+    contacts_payload,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -65,6 +73,23 @@ _FROM_JSON = ", ".join(
     if c == "agent_disposition_codes"
     else f"(e->>{PAYLOAD_FIELDS.index(c)}){_TYPES.get(c, '')}"
     for c in ("phone_number", "ordinal", *CONTACT_FIELDS)
+)
+
+
+#: :meth:`PostgresStore._insert_new_contacts`: $1 stream, $2 campaign, $3 time, $4 the rows
+#: (:func:`~korecampaign_async.stores.schema.contacts_payload`, parsed by the server), $5/$6 the
+#: pages and their digests, $7 the run, then its counts (``RunCounts`` order).
+_INSERT_NEW = (
+    "WITH unfinished AS (UPDATE campaign_sync_state SET complete = false "
+    "WHERE stream_id = $1 AND campaign_id = $2), "
+    f"contacts AS (INSERT INTO campaign_contacts ({', '.join(CONTACT_COLUMNS)}) "
+    f"SELECT $1, $2, {_FROM_JSON}, $3, $3, $3 FROM jsonb_array_elements($4::jsonb) e), "
+    "digests AS (INSERT INTO page_digests (stream_id, campaign_id, page, digest) "
+    "SELECT $1, $2, page, digest FROM unnest($5::integer[], $6::bytea[]) AS d (page, digest) "
+    "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = EXCLUDED.digest) "
+    "UPDATE sync_runs SET "
+    + ", ".join(f"{name} = ${i}" for i, name in enumerate(_RUN_FIELDS, 8))
+    + " WHERE run_id = $7"
 )
 
 
@@ -265,11 +290,10 @@ class PostgresStore:
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]] = (),
         fresh: bool = False,
-        payload: bytes | None = None,
     ) -> WriteCounts:
         conn = self.conn
         if fresh:  # nothing stored to compare with: straight into the table
-            return await self._insert_new_contacts(stream_id, run_id, campaign_id, rows, at, counts, digests, payload)
+            return await self._insert_new_contacts(stream_id, run_id, campaign_id, rows, at, counts, digests)
         async with conn.transaction():
             await self._unfinished(stream_id, campaign_id)
             await conn.execute(
@@ -278,16 +302,10 @@ class PostgresStore:
                 "agent_disposition_codes jsonb, bot_outbound_status text, bot_outbound_status_detail text) "
                 "ON COMMIT DELETE ROWS"
             )
-            if payload is not None:  # parsed by the server, not encoded row by row here
-                await conn.execute(
-                    f"INSERT INTO kc_stage_contacts SELECT {_FROM_JSON} FROM jsonb_array_elements($1::jsonb) e",
-                    payload.decode(),
-                )
-            else:
-                records = [(r.phone_number, ordinal, *contact_values(r)) for ordinal, r in rows]
-                await conn.copy_records_to_table(
-                    "kc_stage_contacts", records=records, columns=["phone_number", "ordinal", *CONTACT_FIELDS]
-                )
+            records = [(r.phone_number, ordinal, *contact_values(r)) for ordinal, r in rows]
+            await conn.copy_records_to_table(
+                "kc_stage_contacts", records=records, columns=["phone_number", "ordinal", *CONTACT_FIELDS]
+            )
             known = await conn.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM campaign_contacts WHERE stream_id = $1 AND campaign_id = $2)",
                 stream_id,
@@ -341,31 +359,25 @@ class PostgresStore:
         at: datetime,
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]],
-        payload: bytes | None,
     ) -> WriteCounts:
-        """A fresh campaign's rows: from the JSON payload, parsed and inserted by the server
-        (its own process: no row is encoded here), else by binary COPY of Python records."""
-        conn = self.conn
-        async with conn.transaction():
-            await self._unfinished(stream_id, campaign_id)
-            if payload is not None:
-                await conn.execute(
-                    f"INSERT INTO campaign_contacts ({', '.join(CONTACT_COLUMNS)}) "
-                    f"SELECT $1, $2, {_FROM_JSON}, $3, $3, $3 FROM jsonb_array_elements($4::jsonb) e",
-                    stream_id,
-                    campaign_id,
-                    at,
-                    payload.decode(),
-                )
-            else:
-                records = [
-                    (stream_id, campaign_id, r.phone_number, ordinal, *contact_values(r), at, at, at)
-                    for ordinal, r in rows
-                ]
-                await conn.copy_records_to_table("campaign_contacts", records=records, columns=list(CONTACT_COLUMNS))
-            await self._store_digests(stream_id, campaign_id, digests)
-            counts.contacts_inserted += len(rows)
-            await self._save_counts(run_id, counts)
+        """A fresh campaign's rows, with their page digests, the pass marked unfinished and the
+        run's progress, in one statement (:data:`_INSERT_NEW`): atomic on its own, and one round
+        trip, so the server works through the batch while the event loop decodes the next pages
+        (a transaction of six statements waited for the loop between each two)."""
+        inserted = counts.contacts_inserted + len(rows)
+        progress = [inserted if name == "contacts_inserted" else getattr(counts, name) for name in _RUN_FIELDS]
+        await self.conn.execute(
+            _INSERT_NEW,
+            stream_id,
+            campaign_id,
+            at,
+            contacts_payload(rows).decode(),
+            [page for page, _ in digests],
+            [digest for _, digest in digests],
+            run_id,
+            *progress,
+        )
+        counts.contacts_inserted = inserted
         return WriteCounts(inserted=len(rows))
 
     async def _unfinished(self, stream_id: str, campaign_id: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import re
@@ -29,7 +30,7 @@ import msgspec
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
 from ..models import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts
-from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, PAYLOAD_FIELDS, SCHEMA_VERSION, SQLITE_DDL, contact_values
+from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, SCHEMA_VERSION, SQLITE_DDL, contact_values
 
 try:
     import fcntl
@@ -50,22 +51,98 @@ def ts(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_INSERT_FROM_JSON = (
-    f"INSERT INTO campaign_contacts ({', '.join(CONTACT_COLUMNS)}) SELECT ?1, ?2, "
-    + ", ".join(f"json_extract(value, '$[{PAYLOAD_FIELDS.index(c)}]')" for c in CONTACT_COLUMNS[2:-3])
-    + ", ?3, ?3, ?3 FROM json_each(?4)"
+#: ``campaign_contacts`` columns a new row's parameters fill, in :func:`_flat_rows` order.
+_ROW_COLUMNS = ("ordinal", *(f.name for f in msgspec.structs.fields(CampaignContact)))
+_CODES = _ROW_COLUMNS.index("agent_disposition_codes")
+#: Rows per multi-row ``INSERT`` at most (fewer when the library allows fewer parameters;
+#: before 3.8.8 a VALUES list counted as a compound SELECT, limited to 500 terms).
+_VALUES_ROWS = 1024 if sqlite3.sqlite_version_info >= (3, 8, 8) else 256
+_INSERT_CONTACTS = (
+    f"INSERT INTO campaign_contacts ({', '.join(CONTACT_COLUMNS)})",
+    "(?1,?2," + ",".join(f"{{{_ROW_COLUMNS.index(c)}}}" for c in CONTACT_COLUMNS[2:-3]) + ",?3,?3,?3)",
+    "",
+)
+_INSERT_DIGESTS = (
+    "INSERT INTO page_digests (stream_id, campaign_id, page, digest)",
+    "(?1,?2,{0},{1})",
+    " ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = excluded.digest",
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _values_sql(statement: tuple[str, str, str], fixed: int, width: int, rows: int) -> str:
+    """``INSERT ... VALUES (...), (...)`` of ``rows`` rows: ``?1``-``?fixed`` are shared by every
+    row (the stream, the campaign, the time), then ``width`` numbered parameters per row that
+    the row template places (``{k}`` is the row's k-th), so flat parameters need no reordering."""
+    insert, row, suffix = statement
+    values = ",".join(row.format(*(f"?{fixed + 1 + width * j + k}" for k in range(width))) for j in range(rows))
+    return f"{insert} VALUES {values}{suffix}"
+
+
+def _max_parameters(conn: sqlite3.Connection) -> int:
+    """Parameters one statement may bind: 999 before SQLite 3.32, 32,766 since (builds differ)."""
+    return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+
+def _insert_values(
+    conn: sqlite3.Connection,
+    statement: tuple[str, str, str],
+    head: list[Any],
+    flat: list[Any],
+    width: int,
+    max_parameters: int,
+) -> None:
+    """Insert the rows of ``flat`` (``width`` values each) with multi-row ``INSERT ... VALUES``
+    statements. The parameters are bound in C and SQLite inserts the whole statement with the
+    GIL released, where ``executemany`` takes the GIL back for every row: beside an event loop
+    decoding pages each take waits its turn (up to the 5 ms switch interval). Rows go in
+    statements of a power of two rows (the largest the parameter limit allows, at most
+    :data:`_VALUES_ROWS`), so a handful of prepared statements serve every batch size (the
+    connection's statement cache keeps them)."""
+    chunk = _VALUES_ROWS
+    while chunk > 1 and len(head) + width * chunk > max_parameters:
+        chunk //= 2
+    start, left = 0, len(flat) // width
+    while left:
+        size = chunk
+        while size > left:
+            size //= 2
+        sql = _values_sql(statement, len(head), width, size)
+        conn.execute(sql, head + flat[start * width : (start + size) * width])
+        start += size
+        left -= size
+
+
+def _insert_contacts(
+    conn: sqlite3.Connection,
+    stream_id: str,
+    campaign_id: str,
+    now: str | None,
+    rows: Sequence[tuple[int, CampaignContact]],
+    max_parameters: int,
+) -> None:
+    """New ``campaign_contacts`` rows: ``[ordinal, *fields]`` of each (the disposition codes as
+    JSON text), inserted by :func:`_insert_values`."""
+    flat: list[Any] = []
+    extend = flat.extend
+    astuple = msgspec.structs.astuple
+    codes = _CODES - 1
+    for ordinal, row in rows:
+        values = astuple(row)
+        extend((ordinal, *values[:codes], _encode(values[codes]).decode(), *values[codes + 1 :]))
+    _insert_values(conn, _INSERT_CONTACTS, [stream_id, campaign_id, now], flat, len(_ROW_COLUMNS), max_parameters)
+
+
 def _store_digests(
-    conn: sqlite3.Connection, stream_id: str, campaign_id: str, digests: Sequence[tuple[int, bytes]]
+    conn: sqlite3.Connection,
+    stream_id: str,
+    campaign_id: str,
+    digests: Sequence[tuple[int, bytes]],
+    max_parameters: int,
 ) -> None:
     """Record the digest of each page written (in the transaction that wrote its rows)."""
-    conn.executemany(
-        "INSERT INTO page_digests (stream_id, campaign_id, page, digest) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (stream_id, campaign_id, page) DO UPDATE SET digest = excluded.digest",
-        [(stream_id, campaign_id, page, digest) for page, digest in digests],
-    )
+    flat = [value for pair in digests for value in pair]
+    _insert_values(conn, _INSERT_DIGESTS, [stream_id, campaign_id], flat, 2, max_parameters)
 
 
 def _unfinished(conn: sqlite3.Connection, stream_id: str, campaign_id: str) -> None:
@@ -91,6 +168,7 @@ class SQLiteStore:
         self.url = f"sqlite:///{path}"
         self.busy_timeout = busy_timeout
         self._conn: sqlite3.Connection | None = None
+        self._max_parameters = 999
         self._executor: ThreadPoolExecutor | None = None
 
     @classmethod
@@ -146,6 +224,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.url}: cannot open the database: {exc}") from None
         self._conn = conn
+        self._max_parameters = _max_parameters(conn)
         if "schema_version" in tables and self._check_version(conn) == SCHEMA_VERSION:
             return
         try:
@@ -331,12 +410,9 @@ class SQLiteStore:
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]] = (),
         fresh: bool = False,
-        payload: bytes | None = None,
     ) -> WriteCounts:
-        if fresh and payload is not None:
-            return await self._insert_new_contacts(
-                stream_id, run_id, campaign_id, len(rows), payload, at, counts, digests
-            )
+        if fresh:
+            return await self._insert_new_contacts(stream_id, run_id, campaign_id, rows, at, counts, digests)
 
         def run() -> WriteCounts:
             now = ts(at)
@@ -366,14 +442,14 @@ class SQLiteStore:
                     if known
                     else {}
                 )
-                inserts, updates, changes = [], [], []
+                inserts: list[tuple[int, CampaignContact]] = []
+                updates, changes = [], []
                 for ordinal, row in rows:
-                    values = contact_values(row)
                     old = stored.get((row.phone_number, ordinal))
                     if old is None:
-                        inserts.append((stream_id, campaign_id, row.phone_number, ordinal, *values, now, now, now))
-                        result.inserted += 1
+                        inserts.append((ordinal, row))
                         continue
+                    values = contact_values(row)
                     before, gone_at = old
                     if tuple(before) == values and gone_at is None:
                         result.unchanged += 1
@@ -397,12 +473,8 @@ class SQLiteStore:
                                 run_id,
                             )
                         )
-                placeholders = ", ".join("?" * (len(CONTACT_FIELDS) + 7))
-                conn.executemany(
-                    f"INSERT INTO campaign_contacts (stream_id, campaign_id, phone_number, ordinal, {fields}, "
-                    f"first_seen_at, last_seen_at, last_changed_at) VALUES ({placeholders})",
-                    inserts,
-                )
+                _insert_contacts(conn, stream_id, campaign_id, now, inserts, self._max_parameters)
+                result.inserted = len(inserts)
                 sets = ", ".join(f"{f} = ?" for f in CONTACT_FIELDS)
                 conn.executemany(
                     f"UPDATE campaign_contacts SET {sets}, last_seen_at = ?, last_changed_at = ?, gone_at = NULL "
@@ -415,7 +487,7 @@ class SQLiteStore:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     changes,
                 )
-                _store_digests(conn, stream_id, campaign_id, digests)
+                _store_digests(conn, stream_id, campaign_id, digests, self._max_parameters)
                 counts.contacts_inserted += result.inserted
                 counts.contacts_updated += result.updated
                 counts.contacts_unchanged += result.unchanged
@@ -429,26 +501,21 @@ class SQLiteStore:
         stream_id: str,
         run_id: int,
         campaign_id: str,
-        count: int,
-        payload: bytes,
+        rows: Sequence[tuple[int, CampaignContact]],
         at: datetime,
         counts: RunCounts,
         digests: Sequence[tuple[int, bytes]],
     ) -> WriteCounts:
-        """A fresh campaign's rows in one ``INSERT ... SELECT FROM json_each(?)``: SQLite parses
-        the batch and inserts it in C, with the GIL released for the whole statement. Binding
-        the rows from Python (``executemany``) takes and releases the GIL once per row, and
-        beside an event loop decoding pages every re-acquisition waits its turn."""
+        """A fresh campaign's rows, inserted without comparing (see :func:`_insert_contacts`)."""
 
         def run() -> WriteCounts:
-            now = ts(at)
             with self._transaction() as conn:
                 _unfinished(conn, stream_id, campaign_id)
-                conn.execute(_INSERT_FROM_JSON, (stream_id, campaign_id, now, payload.decode()))
-                _store_digests(conn, stream_id, campaign_id, digests)
-                counts.contacts_inserted += count
+                _insert_contacts(conn, stream_id, campaign_id, ts(at), rows, self._max_parameters)
+                _store_digests(conn, stream_id, campaign_id, digests, self._max_parameters)
+                counts.contacts_inserted += len(rows)
                 self._save_counts(conn, run_id, counts)
-            return WriteCounts(inserted=count)
+            return WriteCounts(inserted=len(rows))
 
         return await self._run(run)
 
