@@ -30,7 +30,8 @@ import msgspec
 
 from .client import KoreCampaignClient
 from .models import CampaignType
-from .sync import FINAL_STATUSES, with_ordinals
+from .ordinals import Ordinals, keyed
+from .sync import FINAL_STATUSES
 
 __all__ = ["kore_campaigns"]
 
@@ -95,7 +96,7 @@ def kore_campaigns(
             for campaign_id, status in voice:
                 if not full and status in FINAL_STATUSES and complete.get(campaign_id) == status:
                     continue  # final and loaded completely with this status: nothing can change
-                occurrences: dict[str, int] = {}
+                keys = Ordinals()
                 async with client.iter_campaign_contacts(campaign_id) as stream:
                     async for page in stream.pages():
                         yield [
@@ -105,7 +106,7 @@ def kore_campaigns(
                                 "ordinal": ordinal,
                                 **msgspec.to_builtins(row),
                             }
-                            for ordinal, row in with_ordinals(page.results, occurrences)
+                            for ordinal, row in keyed(page.results, keys.of(page.results))
                         ]
                 if status is not None:
                     complete[campaign_id] = status  # the whole campaign was read

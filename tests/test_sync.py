@@ -406,35 +406,3 @@ async def test_a_write_clears_complete_until_the_pass_finishes(emulator_factory:
         assert (again.contacts_gone, again.contacts_inserted, again.contacts_updated) == (0, 0, 0)
 
 
-def test_with_ordinals_matches_the_plain_loop_on_every_page_shape() -> None:
-    """The all-new fast path and the loop give the same ordinals and seen keys as the plain
-    definition, for pages with repeats inside them, across them, and none."""
-    import random
-
-    from korecampaign_async.sync import with_ordinals
-
-    rng = random.Random(5)
-    for trial in range(300):
-        pool = [f"+1{n:09d}" for n in range(rng.randint(1, 60))]
-        pages = [
-            [
-                msgspec.convert(
-                    {"phoneNumber": rng.choice(pool) if trial % 3 else f"+2{trial}{i}:{p}"}, CampaignContact
-                )
-                for i in range(rng.randint(0, 25))
-            ]
-            for p in range(rng.randint(1, 6))
-        ]
-        counts: dict[str, int] = {}
-        expected_keys: set[tuple[str, int]] = set()
-        occurrences: dict[str, int] = {}
-        seen: set[tuple[str, int]] = set()
-        for page in pages:
-            expected = []
-            for row in page:
-                ordinal = counts.get(row.phone_number, 0)
-                counts[row.phone_number] = ordinal + 1
-                expected.append((ordinal, row))
-                expected_keys.add((row.phone_number, ordinal))
-            assert with_ordinals(page, occurrences, seen) == expected
-        assert seen == expected_keys and occurrences == counts

@@ -31,7 +31,9 @@ and one line in :func:`open_store`. The contract each method keeps:
   and inserts in its own process.
 * ``finish_*`` methods close a complete pass over one campaign or list: rows the pass did
   not see get ``gone_at`` (never deleted; ``seen=None`` for a *fresh* pass, one that began
-  with no stored rows, where nothing can be gone and ``rows`` gives the count), and the
+  with no stored rows, where nothing can be gone and ``rows`` gives the count). A campaign's
+  ``seen`` is a read-only set of ``(phone_number, ordinal)`` keys (``in``, iteration,
+  ``len``; the sync passes its :class:`~korecampaign_async.ordinals.Ordinals`), and the
   campaign's sync state records whether
   its contacts are complete (what lets the next sync skip a final campaign).
 
@@ -42,6 +44,7 @@ rewrite whole outputs and need none of this, so the two protocols stay apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -152,7 +155,7 @@ class Store(Protocol):
         stream_id: str,
         run_id: int,
         campaign_id: str,
-        seen: set[tuple[str, int]] | None,
+        seen: AbstractSet[tuple[str, int]] | None,
         status: str | None,
         at: datetime,
         counts: RunCounts,

@@ -1,12 +1,14 @@
 """PostgreSQL for teams: asyncpg (extra ``postgres``).
 
-Each batch of pages goes in with binary ``COPY`` into a temporary staging table, then set-based SQL
-does the rest in the same transaction: one ``INSERT … SELECT`` records the history of the
-rows whose outcome changed, one ``INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT
-FROM`` upserts only what changed (``RETURNING (xmax = 0)`` tells inserts from updates), and
-the run's progress is updated: no row-by-row ``executemany``. Syncs of one bot are kept apart
-by a session-level advisory lock on a connection of its own (released by the server when a
-killed process's connection drops); syncs of different bots run concurrently in one database.
+A batch of changed pages goes in with binary ``COPY`` into a temporary staging table, then
+set-based SQL does the rest in the same transaction: one ``INSERT … SELECT`` records the
+history of the rows whose outcome changed, one ``INSERT … ON CONFLICT … DO UPDATE … WHERE …
+IS DISTINCT FROM`` upserts only what changed (``RETURNING (xmax = 0)`` tells inserts from
+updates), and the run's progress is updated: no row-by-row ``executemany``. A campaign's
+first pass has nothing to compare: each batch is one statement (:data:`_INSERT_NEW`), one
+round trip. Syncs of one bot are kept apart by a session-level advisory lock on a connection
+of its own (released by the server when a killed process's connection drops); syncs of
+different bots run concurrently in one database.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -401,7 +404,7 @@ class PostgresStore:
         stream_id: str,
         run_id: int,
         campaign_id: str,
-        seen: set[tuple[str, int]] | None,
+        seen: AbstractSet[tuple[str, int]] | None,
         status: str | None,
         at: datetime,
         counts: RunCounts,

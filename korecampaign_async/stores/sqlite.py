@@ -21,6 +21,7 @@ import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -524,7 +525,7 @@ class SQLiteStore:
         stream_id: str,
         run_id: int,
         campaign_id: str,
-        seen: set[tuple[str, int]] | None,
+        seen: AbstractSet[tuple[str, int]] | None,
         status: str | None,
         at: datetime,
         counts: RunCounts,
