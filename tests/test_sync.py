@@ -404,5 +404,3 @@ async def test_a_write_clears_complete_until_the_pass_finishes(emulator_factory:
         assert report.contacts_gone == 50
         again = await run_sync(emu, db)  # unchanged, complete again: nothing written, nothing gone
         assert (again.contacts_gone, again.contacts_inserted, again.contacts_updated) == (0, 0, 0)
-
-
