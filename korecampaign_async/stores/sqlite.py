@@ -52,7 +52,7 @@ def ts(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-#: ``campaign_contacts`` columns a new row's parameters fill, in :func:`_flat_rows` order.
+#: ``campaign_contacts`` columns a new row's parameters fill, in :func:`_insert_contacts` order.
 _ROW_COLUMNS = ("ordinal", *(f.name for f in msgspec.structs.fields(CampaignContact)))
 _CODES = _ROW_COLUMNS.index("agent_disposition_codes")
 #: Rows per multi-row ``INSERT`` at most (fewer when the library allows fewer parameters;
@@ -95,8 +95,8 @@ def _insert_values(
 ) -> None:
     """Insert the rows of ``flat`` (``width`` values each) with multi-row ``INSERT ... VALUES``
     statements. The parameters are bound in C and SQLite inserts the whole statement with the
-    GIL released, where ``executemany`` takes the GIL back for every row: beside an event loop
-    decoding pages each take waits its turn (up to the 5 ms switch interval). Rows go in
+    GIL released, where ``executemany`` takes the GIL back for every row, each time beside an
+    event loop decoding pages (docs/api-notes.md has the measurements). Rows go in
     statements of a power of two rows (the largest the parameter limit allows, at most
     :data:`_VALUES_ROWS`), so a handful of prepared statements serve every batch size (the
     connection's statement cache keeps them)."""
