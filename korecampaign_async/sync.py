@@ -289,7 +289,7 @@ def page_digest(rows: list[CampaignContact], ordinals: list[int] | None) -> byte
     speed, and an unchanged re-sync hashes every row it reads (0.24 s against 0.57 per 1M rows
     here). Digests written with BLAKE2b by earlier versions just differ once: those pages
     are compared row by row on the next sync, and their digests rewritten."""
-    encoded = _page_encoder.encode(rows if ordinals is None else list(zip(ordinals, rows, strict=True)))
+    encoded = _page_encoder.encode(rows if ordinals is None else keyed(rows, ordinals))
     return hashlib.sha256(encoded).digest()[:16]
 
 

@@ -422,13 +422,10 @@ class SQLiteStore:
             fields = ", ".join(CONTACT_FIELDS)
             with self._transaction() as conn:
                 _unfinished(conn, stream_id, campaign_id)
-                known = (
-                    not fresh
-                    and conn.execute(
-                        "SELECT 1 FROM campaign_contacts WHERE stream_id = ? AND campaign_id = ? LIMIT 1",
-                        (stream_id, campaign_id),
-                    ).fetchone()
-                )
+                known = conn.execute(
+                    "SELECT 1 FROM campaign_contacts WHERE stream_id = ? AND campaign_id = ? LIMIT 1",
+                    (stream_id, campaign_id),
+                ).fetchone()
                 # a campaign without stored rows (its first sync) has nothing to compare with
                 stored = (
                     {
