@@ -124,13 +124,16 @@ def _insert_contacts(
 ) -> None:
     """New ``campaign_contacts`` rows: ``[ordinal, *fields]`` of each (the disposition codes as
     JSON text), inserted by :func:`_insert_values`."""
-    flat: list[Any] = []
-    extend = flat.extend
+    # One tuple per row (the struct's), not four (its slices and their join): at 1M rows the
+    # cyclic GC runs for every 700 tuples created, and each pass shares the GIL with the loop.
     astuple = msgspec.structs.astuple
-    codes = _CODES - 1
-    for ordinal, row in rows:
-        values = astuple(row)
-        extend((ordinal, *values[:codes], _encode(values[codes]).decode(), *values[codes + 1 :]))
+    width = len(_ROW_COLUMNS)
+    flat: list[Any] = [None] * (width * len(rows))
+    flat[0::width] = [ordinal for ordinal, _ in rows]
+    for j, (_, row) in enumerate(rows):
+        start = j * width + 1
+        flat[start : start + width - 1] = astuple(row)
+    flat[_CODES::width] = [_encode(codes).decode() for codes in flat[_CODES::width]]
     _insert_values(conn, _INSERT_CONTACTS, [stream_id, campaign_id, now], flat, len(_ROW_COLUMNS), max_parameters)
 
 
