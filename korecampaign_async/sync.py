@@ -39,7 +39,7 @@ import msgspec
 from .client import KoreCampaignClient
 from .errors import InvalidParameterError
 from .models import Campaign, CampaignContact, CampaignType, Contact
-from .ordinals import Ordinals, keyed
+from .ordinals import KeyedRows, Ordinals, keyed
 from .stores import CampaignSyncState, RunCounts, Store, mask_url
 from .validation import check_campaign_type, check_id, check_iso_datetime
 
@@ -212,7 +212,7 @@ async def _sync_campaign(
     """One complete pass over a campaign's contacts (from page 1: see the module docstring)."""
     stream_id = store_stream(client)
     keys = Ordinals()  # also the keys met, which tell the store what is gone at the end
-    rows: list[tuple[int, CampaignContact]] = []
+    rows = KeyedRows()
     digests: list[tuple[int, bytes]] = []
     stored = await store.page_digests(stream_id, campaign_id)
     # No digest: this campaign's rows were never written (rows are written with their digests),
@@ -226,7 +226,7 @@ async def _sync_campaign(
     # still written one after another, each in its own transaction, in page order.
     pending: asyncio.Future[Any] | None = None
 
-    async def write(batch: list[tuple[int, CampaignContact]], batch_digests: list[tuple[int, bytes]]) -> None:
+    async def write(batch: KeyedRows, batch_digests: list[tuple[int, bytes]]) -> None:
         nonlocal pending
         if pending is not None:
             await pending  # the previous batch is committed (or its error raised) before the next starts
@@ -253,11 +253,11 @@ async def _sync_campaign(
                     # written exactly so before (rows and ordinals): nothing to compare, nothing to write
                     report.contacts_unchanged += len(results)
                     continue
-                rows += keyed(results, ordinals)
+                rows.add(results, ordinals)
                 digests.append((number, digest))
                 if len(rows) >= WRITE_ROWS:
                     await write(rows, digests)
-                    rows, digests = [], []
+                    rows, digests = KeyedRows(), []
         if rows:
             await write(rows, digests)
         if pending is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import msgspec
+import pytest
 
 from korecampaign_async.models import CampaignContact
-from korecampaign_async.ordinals import Ordinals, keyed
+from korecampaign_async.ordinals import KeyedRows, Ordinals, keyed
 
 
 def _row(phone: str) -> CampaignContact:
@@ -55,3 +56,28 @@ def test_a_repeat_inside_one_page_takes_the_loop() -> None:
     assert keys.of([_row("d")]) is None
     assert sorted(keys) == [("a", 0), ("a", 1), ("b", 0), ("c", 0), ("c", 1), ("d", 0)]
     assert keyed([_row("x")], None) == [(0, _row("x"))]
+
+
+def test_keyed_rows_read_as_the_pairs_keyed_builds() -> None:
+    """A batch built page by page as two lists reads exactly as the list of pairs it replaces
+    (iteration, length, indexing, slices), with all-zero pages given as ``None``."""
+    rng = random.Random(11)
+    for _ in range(50):
+        keys, batch, pairs = Ordinals(), KeyedRows(), []
+        for _page in range(rng.randint(0, 5)):
+            page = [_row(f"+1{rng.randint(0, 30):09d}") for _ in range(rng.randint(0, 12))]
+            ordinals = keys.of(page)
+            batch.add(page, ordinals)
+            pairs += keyed(page, ordinals)
+        assert list(batch) == pairs
+        assert len(batch) == len(pairs) and bool(batch) == bool(pairs)
+        assert [batch[i] for i in range(-len(pairs), len(pairs))] == pairs + pairs
+        assert batch[1:-1:2] == pairs[1:-1:2]
+        assert batch.ordinals == [o for o, _ in pairs] and batch.rows == [r for _, r in pairs]
+
+
+def test_keyed_rows_refuse_ordinals_that_do_not_match_the_rows() -> None:
+    batch = KeyedRows()
+    with pytest.raises(ValueError, match="2 ordinals for 1 rows"):
+        batch.add([_row("+1")], [0, 1])
+    assert len(batch) == 0

@@ -24,7 +24,9 @@ and one line in :func:`open_store`. The contract each method keeps:
   ``write_campaign_contacts`` stores the digests of the pages it writes in the same
   transaction (a page whose digest is unchanged is then skipped by the next sync).
   ``fresh=True`` promises that the campaign had no stored rows when this pass began (it has
-  no page digests), so the rows can be bulk-inserted without comparing.
+  no page digests), so the rows can be bulk-inserted without comparing. Its ``rows`` are
+  ``(ordinal, row)`` pairs; the sync passes a :class:`~korecampaign_async.ordinals.KeyedRows`,
+  whose ``ordinals`` and ``rows`` lists a store may read directly instead of taking pairs apart.
 * Stores choose how rows reach the engine, and should keep the engine's work off the event
   loop's thread and its GIL: SQLite binds a batch to multi-row ``INSERT ... VALUES``
   statements run on its own thread (the GIL released while SQLite inserts), PostgreSQL parses

@@ -30,6 +30,7 @@ import msgspec
 
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
 from ..models import Campaign, CampaignContact, Contact
+from ..ordinals import KeyedRows
 from . import CampaignSyncState, RunCounts, WriteCounts
 from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, SCHEMA_VERSION, SQLITE_DDL, contact_values
 
@@ -129,8 +130,12 @@ def _insert_contacts(
     astuple = msgspec.structs.astuple
     width = len(_ROW_COLUMNS)
     flat: list[Any] = [None] * (width * len(rows))
-    flat[0::width] = [ordinal for ordinal, _ in rows]
-    for j, (_, row) in enumerate(rows):
+    if isinstance(rows, KeyedRows):  # the sync's batches: no pairs to take apart
+        flat[0::width], structs = rows.ordinals, rows.rows
+    else:
+        flat[0::width] = [ordinal for ordinal, _ in rows]
+        structs = [row for _, row in rows]
+    for j, row in enumerate(structs):
         start = j * width + 1
         flat[start : start + width - 1] = astuple(row)
     flat[_CODES::width] = [_encode(codes).decode() for codes in flat[_CODES::width]]
