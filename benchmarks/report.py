@@ -148,7 +148,13 @@ def markdown(doc: dict[str, Any]) -> str:
 
 
 def plot(doc: dict[str, Any], path: Path) -> str | None:
-    """Latency sweep and memory over time; returns a note when matplotlib is missing."""
+    """Latency sweep and memory over time; returns a note instead when there is nothing to draw
+    or matplotlib is missing."""
+    scen = doc["scenarios"]
+    sweep = scen.get("latency_sweep", {}).get("rows", [])
+    if not sweep and not scen.get("memory", {}).get("series"):
+        # a run of other scenarios only (``--only sync``): no empty figure next to its tables
+        return "no latency sweep or memory series in these results: no plot"
     try:
         import matplotlib
 
@@ -156,9 +162,7 @@ def plot(doc: dict[str, Any], path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib not installed (pip install 'korecampaign-async[bench]'): no plot"
-    scen = doc["scenarios"]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-    sweep = scen.get("latency_sweep", {}).get("rows", [])
     ax = axes[0]
     for latency in sorted({r["latency_ms"] for r in sweep}):
         kc = [r for r in sweep if r["name"] == "korecampaign" and r["latency_ms"] == latency]

@@ -51,3 +51,12 @@ def test_check_flag_names_missed_targets(tmp_path: Path) -> None:
             assert f"MISSED: {name}" in out.stderr
     else:
         assert out.returncode == 0
+
+
+def test_a_run_without_sweep_or_memory_draws_no_empty_figure(tmp_path: Path) -> None:
+    """``--only sync`` results have nothing the figure shows: no PNG, a note saying so."""
+    from benchmarks.report import plot
+
+    note = plot({"scenarios": {"sync": {"rows": [{"store": "sqlite"}]}}}, tmp_path / "r.png")
+    assert note is not None and "no plot" in note and "latency sweep" in note
+    assert not (tmp_path / "r.png").exists()
