@@ -139,7 +139,7 @@ def _insert_contacts(
         start = j * width + 1
         flat[start : start + width - 1] = astuple(row)
     flat[_CODES::width] = [_encode(codes).decode() for codes in flat[_CODES::width]]
-    _insert_values(conn, _INSERT_CONTACTS, [stream_id, campaign_id, now], flat, len(_ROW_COLUMNS), max_parameters)
+    _insert_values(conn, _INSERT_CONTACTS, [stream_id, campaign_id, now], flat, width, max_parameters)
 
 
 def _store_digests(
