@@ -149,3 +149,16 @@ async def test_import_killed_and_resumed_is_exactly_once(emulator_factory: Emula
         assert report["accepted"] + report["skipped"] == 12_000 and report["unknown"] == []
         assert await list_numbers(emu, list_id) == Counter(numbers)  # each contact exactly once
         assert not checkpoint.exists()
+
+
+async def test_start_whose_answer_is_lost_on_a_finished_campaign_exits_0_sent_once(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    """issue 23.1: the start applies, the campaign completes in 0.3 s, the answer comes 3 s
+    late (past --timeout 1): the CLI reads Completed, reports success, and sends no second play."""
+    async with emulator_factory(slow_seconds=3.0, run_seconds=0.3, prepare_seconds=0) as emu:
+        emu.inject("slow-after-write", endpoint="trigger")
+        rc, out, err = await run_cli("campaigns", "start", "cd-emu-000002", "--timeout", "1", env=cli_env(emu))
+        assert rc == 0, err
+        assert out.strip() == "cd-emu-000002: Completed" and "took effect" in err
+        assert emu.stats.by_endpoint["trigger"] == 1

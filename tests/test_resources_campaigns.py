@@ -257,6 +257,55 @@ async def test_a_start_whose_answer_is_lost_is_confirmed_by_status(emulator_fact
         assert emu.stats.by_endpoint["trigger"] == 1
 
 
+async def test_a_lost_start_on_a_campaign_that_already_finished_is_not_replayed(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    """The start applies, the campaign runs 0.3 s and completes, the answer comes 3 s late:
+    ``Completed`` is a status only a started campaign reaches, so the start applied. A
+    second ``play`` would dial the finished campaign again (the emulator refuses it)."""
+    async with (
+        emulator_factory(slow_seconds=3.0, run_seconds=0.3, prepare_seconds=0) as emu,
+        make_client(emu, timeout=1.0) as c,
+    ):
+        emu.inject("slow-after-write", endpoint="trigger")
+        result = await c.campaigns.start("cd-emu-000002", type="voice")
+        assert result.status == "Completed" and "confirmed" in (result.message or "")
+        assert emu.stats.by_endpoint["trigger"] == 1
+
+
+async def test_a_start_that_did_not_apply_is_sent_once_more_after_settling(emulator_factory: EmulatorFactory) -> None:
+    async with emulator_factory(run_seconds=60) as emu, make_client(emu) as c:
+        c.campaigns.settle_seconds = 0.3
+        emu.inject("502", endpoint="trigger")  # answered before anything was applied
+        result = await c.campaigns.start("cd-emu-000002", type="voice")
+        assert result.status == "Active" and emu.stats.by_endpoint["trigger"] == 2
+        assert emu.stats.by_endpoint["status"] >= 2  # read again while it showed no effect
+
+
+async def test_a_lost_start_on_a_stopped_campaign_is_reported_unknown(emulator_factory: EmulatorFactory) -> None:
+    """``Stopped`` after a lost start: started and stopped since, or never started. Not sent
+    again: the error says what is unknown."""
+    async with emulator_factory(run_seconds=60) as emu, make_client(emu) as c:
+        c.campaigns.settle_seconds = 0.1
+        assert (await c.campaigns.status("cd-emu-000005")).status == "Stopped"
+        emu.inject("502", endpoint="trigger")
+        with pytest.raises(OutcomeUnknownError, match="its status is Stopped") as err:
+            await c.campaigns.start("cd-emu-000005", type="sms")
+        assert err.value.cause == "HTTP 502" and emu.stats.by_endpoint["trigger"] == 1
+
+
+async def test_a_lost_stop_on_a_campaign_that_completed_is_not_replayed(emulator_factory: EmulatorFactory) -> None:
+    async with (
+        emulator_factory(slow_seconds=2.0, run_seconds=0.3, prepare_seconds=0) as emu,
+        make_client(emu, timeout=0.5) as c,
+    ):
+        await c.campaigns.start("cd-emu-000002", type="voice")
+        await asyncio.sleep(0.4)  # completed: the emulator would refuse a stop now
+        emu.inject("502", endpoint="trigger")
+        result = await c.campaigns.stop("cd-emu-000002", type="voice")
+        assert result.status == "Completed" and emu.stats.by_endpoint["trigger"] == 2
+
+
 async def test_a_delete_whose_answer_is_lost_is_confirmed_by_a_404(emulator_factory: EmulatorFactory) -> None:
     async with emulator_factory(slow_seconds=2.0) as emu, make_client(emu, timeout=0.5) as c:
         emu.inject("slow-after-write", endpoint="delete")

@@ -9,8 +9,15 @@ create         looks the campaign up by name (names identify campaigns: the sche
                ``OutcomeUnknownError`` (Kore creates campaigns asynchronously, "creation
                in progress", so it may still appear)
 update, PUT    sent again (applying the same fields twice is harmless)
-start, stop    reads the status: already ``Active`` (start) or ``Stopped`` (stop) is
-               success; otherwise the trigger is sent once more (it had no effect)
+start          reads the status (again for ``settle_seconds`` while it is still one a
+               start leaves behind: Kore may apply it a moment later). A status only a
+               started campaign reaches (``Active``, ``Paused``, ``Completed``) proves the
+               start applied: success, never sent again (a second ``play`` on a finished
+               campaign would dial it again). Still ``Ready``/``Scheduled``/...: it had no
+               effect, sent once more. ``Stopped``: cannot tell (started and stopped since,
+               or never started): ``OutcomeUnknownError``
+stop           ``Stopped`` or ``Completed`` (nothing left to stop) is success; otherwise,
+               after the same settle time, sent once more (a second stop is harmless)
 delete         reads the campaign: gone (404) is success; still there: sent once more
 schedule       sent again (the same schedule twice is the same schedule)
 call back      raises ``OutcomeUnknownError`` (no documented way to read call-backs)
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
@@ -53,12 +61,18 @@ from ._outcome import found_or_unknown
 if TYPE_CHECKING:
     from ..client import KoreCampaignClient
 
-__all__ = ["FINAL_WAIT_STATUSES", "Campaigns"]
+__all__ = ["FINAL_WAIT_STATUSES", "STARTED_STATUSES", "STOPPED_STATUSES", "Campaigns"]
 
 logger = logging.getLogger("korecampaign_async")
 
 #: What :meth:`Campaigns.wait` waits for by default.
 FINAL_WAIT_STATUSES = frozenset({"Completed", "Stopped"})
+#: Statuses only a started campaign reaches (the lifecycle pages: ``play`` makes a campaign
+#: ``Active``; it pauses and completes from there): after a start whose answer was lost,
+#: any of them proves the start applied.
+STARTED_STATUSES = frozenset({"Active", "Paused", "Completed"})
+#: Statuses after which a stop has nothing left to do.
+STOPPED_STATUSES = frozenset({"Stopped", "Completed"})
 
 _WRITE = msgspec.json.Decoder(WriteResult)
 _TRIGGER = msgspec.json.Decoder(TriggerResult)
@@ -86,6 +100,10 @@ class Campaigns:
         self._transport = client.transport
         self._params = client._account_params
         self._sms_start: str | None = None  # the SMS start path that answered (learned)
+        #: After a start or stop whose answer was lost: how long to keep reading the status
+        #: while it still shows no effect, before deciding that the trigger did not apply
+        #: (Kore applies writes asynchronously; "not visible yet" is not "not applied").
+        self.settle_seconds = 2.0
 
     # -- reads -----------------------------------------------------------------------------
     async def get(self, campaign_id: str) -> Campaign:
@@ -187,26 +205,54 @@ class Campaigns:
         return result
 
     async def start(self, campaign_id: str, *, type: CampaignType) -> TriggerResult:
-        """Start a campaign (``trigger=play``); its status becomes ``Active``."""
-        return await self._trigger(campaign_id, type, "play", "Active")
+        """Start a campaign (``trigger=play``); its status becomes ``Active``. Never sent
+        twice when its answer is lost: see the module's table."""
+        return await self._trigger(campaign_id, type, "play")
 
     async def stop(self, campaign_id: str, *, type: CampaignType) -> TriggerResult:
         """Stop an active campaign (``trigger=stop``); its status becomes ``Stopped``."""
-        return await self._trigger(campaign_id, type, "stop", "Stopped")
+        return await self._trigger(campaign_id, type, "stop")
 
-    async def _trigger(self, campaign_id: str, type: CampaignType, trigger: str, reached: str) -> TriggerResult:
+    async def _trigger(self, campaign_id: str, type: CampaignType, trigger: str) -> TriggerResult:
         cid = check_id(campaign_id, "campaign_id")
         ctype = check_campaign_type(type)
         try:
             return await self._send_trigger(cid, ctype, trigger)
         except OutcomeUnknownError as exc:
-            state = await self.status(cid)
-            if state.status == reached:
-                logger.warning(
-                    "%s campaign %s: %s; its status is %s, so it took effect", trigger, cid, exc.cause, reached
-                )
-                return TriggerResult(status=reached, message=f"confirmed by the campaign's status after {exc.cause}")
-            return await self._send_trigger(cid, ctype, trigger)  # no effect yet: once more
+            applied = STARTED_STATUSES if trigger == "play" else STOPPED_STATUSES
+            deadline = time.monotonic() + self.settle_seconds
+            while True:
+                state = await self.status(cid)
+                if state.status in applied:
+                    logger.warning(
+                        "%s campaign %s: %s; its status is %s, so it took effect", trigger, cid, exc.cause, state.status
+                    )
+                    return TriggerResult(
+                        status=state.status, message=f"confirmed by the campaign's status after {exc.cause}"
+                    )
+                if trigger == "play" and state.status == "Stopped":
+                    raise OutcomeUnknownError(
+                        f"start {ctype} campaign {cid}",
+                        method=exc.method,
+                        path=exc.path,
+                        cause=exc.cause,
+                        unknown="its status is Stopped: the start may have applied and the campaign been stopped "
+                        "since, or it never applied; it was not sent again (a second start could dial the campaign "
+                        f"twice): look at client.get_campaign({cid!r}) (campaignInstanceUpdatedAt) before starting "
+                        "it again",
+                    ) from None
+                if time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            logger.warning(
+                "%s campaign %s: %s; its status is still %s after %.1fs, so it had no effect: sending it once more",
+                trigger,
+                cid,
+                exc.cause,
+                state.status,
+                self.settle_seconds,
+            )
+            return await self._send_trigger(cid, ctype, trigger)  # no effect: once more
 
     async def _send_trigger(self, cid: str, ctype: CampaignType, trigger: str) -> TriggerResult:
         params = self._params(campaignType=ctype, trigger=trigger)
