@@ -16,6 +16,8 @@ Exit codes (also in ``korecampaign --help``):
 8   another sync of the same bot holds the database (after --lock-timeout)
 9   a write's outcome is unknown (its answer was lost and the server's state
     did not tell): the message says what to check; nothing was sent twice
+10  a local file or the database failed (disk full, permission denied, the
+    database unreachable past --db-retry-timeout): what was written is kept
 130 interrupted (Ctrl-C or SIGTERM); a checkpoint is kept for --resume
 141 standard output closed early (``... --out - | head``): requests were
     cancelled; no checkpoint (exports to stdout keep none)
@@ -50,6 +52,7 @@ from .errors import (
     KoreCampaignError,
     NotFoundError,
     OutcomeUnknownError,
+    OutputError,
     PaginationDriftError,
     RateLimitError,
     RateLimiterUnavailableError,
@@ -71,6 +74,7 @@ __all__ = ["EXIT_CODES", "help_pages", "main"]
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_NETWORK, EXIT_DATA = range(8)
 EXIT_LOCKED = 8
 EXIT_UNKNOWN = 9
+EXIT_LOCAL = 10
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 EXIT_CODES = {
@@ -84,6 +88,7 @@ EXIT_CODES = {
     EXIT_DATA: "bad data from the API, or the result set changed mid-export",
     EXIT_LOCKED: "another sync of the same bot holds the database (after --lock-timeout)",
     EXIT_UNKNOWN: "a write's outcome is unknown (its answer was lost); nothing was sent twice",
+    EXIT_LOCAL: "a local file or the database failed (disk full, permission, database down); work kept",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C / SIGTERM); resume with --resume",
     EXIT_PIPE: "standard output closed early (e.g. piped into head); requests cancelled",
 }
@@ -1010,6 +1015,8 @@ def help_pages(prog: str = "korecampaign") -> list[tuple[str, str]]:
 def _exit_code(exc: BaseException) -> int:
     if isinstance(exc, OutcomeUnknownError):
         return EXIT_UNKNOWN
+    if isinstance(exc, OutputError):
+        return EXIT_LOCAL
     if isinstance(exc, StoreLockedError):
         return EXIT_LOCKED
     if isinstance(exc, StoreError):
@@ -1148,3 +1155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KoreCampaignError as exc:
         print(f"korecampaign: error: {exc}", file=sys.stderr)
         return _exit_code(exc)
+    except OSError as exc:  # a local failure the commands did not name (a file, a socket): one line
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        where = f"{exc.filename}: " if isinstance(exc.filename, str) else ""
+        print(f"korecampaign: error: {where}{reason}", file=sys.stderr)
+        return EXIT_LOCAL

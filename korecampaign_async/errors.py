@@ -10,7 +10,8 @@ caller can catch everything with one ``except``. The tree::
     ├── OutcomeUnknownError         a write may or may not have taken effect, and looking did not tell
     ├── PaginationDriftError        the result set changed under a running export
     ├── RateLimiterUnavailableError the shared (Redis) budget cannot be reached
-    ├── StoreError                  the sync database is unreachable, refused or unusable (before any API request)
+    ├── OutputError                 a local file cannot be written (disk full, permission, read-only)
+    ├── StoreError                  the sync database is unreachable, refused or unusable
     │   ├── StoreLockedError        another sync of the same bot holds the database
     │   └── SchemaVersionError      the database schema is newer than this version understands
     └── KoreAPIError                the server answered, and the answer is an error
@@ -38,6 +39,7 @@ __all__ = [
     "KoreCampaignError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "OutputError",
     "PaginationDriftError",
     "RateLimitError",
     "RateLimiterUnavailableError",
@@ -130,6 +132,39 @@ class PaginationDriftError(KoreCampaignError):
 
 class RateLimiterUnavailableError(KoreCampaignError):
     """The shared rate-limit store (Redis) is unreachable and no fallback is allowed."""
+
+
+class OutputError(KoreCampaignError, OSError):
+    """A local file (an export's output or checkpoint, an import's checkpoint) could not be
+    written: the disk is full, permission is denied, the file system is read-only. What was
+    written before stays: the ``.part`` output and the checkpoint of the last complete page,
+    for a resume once the cause is fixed. Also an :class:`OSError` (``errno``, ``filename``
+    and ``strerror`` are set), so ``except OSError`` keeps catching a full disk.
+
+    Attributes:
+        path: the file that could not be written (also ``filename``).
+        errno: the operating system's error number (``errno.ENOSPC`` for a full disk).
+        reason: the system's words, lower case (``no space left on device``).
+    """
+
+    def __init__(self, path: str, *, errno: int | None, reason: str, advice: str = "") -> None:
+        message = f"cannot write {path}: {reason}" + (f"; {advice}" if advice else "")
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+        self.errno = errno
+        self.strerror = reason
+        self.filename = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, path: str, advice: str = "") -> OutputError:
+        """The error for ``exc`` raised while writing ``path`` (``exc.filename`` wins when set)."""
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        where = exc.filename if isinstance(exc.filename, str) else path
+        return cls(where, errno=exc.errno, reason=reason, advice=advice)
 
 
 class StoreError(KoreCampaignError):

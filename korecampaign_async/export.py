@@ -23,6 +23,7 @@ import dataclasses
 import io
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -36,7 +37,7 @@ import msgspec
 
 from ._files import write_json_atomically
 from .arrow import ColumnBuffer, arrow_schema
-from .errors import ConfigurationError, InvalidParameterError
+from .errors import ConfigurationError, InvalidParameterError, OutputError
 from .models import Campaign, CampaignContact
 from .streaming import RecordStream
 
@@ -253,6 +254,11 @@ class Sink(Protocol):
         """Release file handles without completing (the ``.part`` stays for a resume)."""
         ...
 
+    def discard(self) -> None:
+        """Release file handles and remove what this sink created (a run that wrote no page
+        leaves nothing behind: no ``.part``, no checkpoint)."""
+        ...
+
 
 def is_stream_target(path: str) -> bool:
     """``-`` (stdout) or an existing file that is not a regular file (``/dev/null``, a FIFO,
@@ -309,8 +315,18 @@ class _ByteSink:
 
     def close(self) -> None:
         if self.path != "-" and not self._fh.closed:
-            self._fh.flush()
-            self._fh.close()
+            try:
+                self._fh.flush()
+            finally:
+                self._fh.close()
+
+    def discard(self) -> None:
+        try:
+            self.close()
+        finally:
+            if not self._stdout:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(self.part)
 
 
 class JsonlSink(_ByteSink):
@@ -519,6 +535,12 @@ class ParquetSink:
             self._writer.close()  # unfinished part; not in the checkpoint, removed on resume
             self._writer = None
 
+    def discard(self) -> None:
+        try:
+            self.close()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
 
 def open_sink(
     path: str, fmt: Format, record_type: type[msgspec.Struct], *, resume_state: dict[str, Any] | None = None
@@ -580,9 +602,10 @@ class Checkpoint:
         write_json_atomically(self.path, doc)
 
     def remove(self) -> None:
-        """Delete after a successful export."""
-        if os.path.exists(self.path):
-            os.remove(self.path)
+        """Delete after a successful export (with a temp file a failed save may have left)."""
+        for path in (self.path, self.path + ".tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
 
 
 # -- driving an export ----------------------------------------------------------------------
@@ -616,6 +639,26 @@ class ExportResult:
         return self.rows / self.elapsed if self.elapsed > 0 else 0.0
 
 
+def _output_error(exc: OSError, sink: Sink) -> BaseException:
+    """What a failed write of ``sink`` raises: an :class:`OutputError` naming the file, except
+    for a reader that closed standard output (``BrokenPipeError``, which the CLI answers with
+    exit 141 and no message)."""
+    if isinstance(exc, BrokenPipeError):
+        return exc
+    advice = (
+        ""
+        if is_stream_target(sink.path)
+        else (
+            "the .part output and the checkpoint of the last complete page are kept: fix the cause, then resume "
+            "(the same command with --resume)"
+        )
+    )
+    # the file being written when the sink says (the .part, the Parquet parts), else the output
+    return OutputError.from_os_error(
+        exc, getattr(sink, "part", None) or getattr(sink, "dir", None) or sink.path, advice
+    )
+
+
 async def export_stream(
     stream: RecordStream[Any],
     sink: Sink,
@@ -628,30 +671,39 @@ async def export_stream(
 
     On success the sink is finished (moved into place) and the checkpoint removed. On any
     failure or cancellation the checkpoint is saved at the last fully written page and the
-    exception propagates, leaving the ``.part`` output for a resume. A failure while a page
-    is being written (a full disk) keeps the checkpoint saved before that page."""
+    exception propagates, leaving the ``.part`` output for a resume; a run that wrote no page
+    (its first request failed) leaves nothing behind instead, so the same command simply runs
+    again. A local file that cannot be written (a full disk) raises
+    :class:`~korecampaign_async.errors.OutputError` and keeps the checkpoint saved before the
+    page being written: its tail may be in the file, and a resume truncates it away."""
 
     start = time.perf_counter()
     base_rows = checkpoint.rows if checkpoint else 0
+    # an earlier run's pages are in the .part: a failure now must keep them for a resume
+    earlier = checkpoint is not None and (checkpoint.next_page > 1 or bool(checkpoint.sink_state))
     rows = base_rows
     pages = 0
     last_save = 0.0
     completed = False
-    writing = False  # a failure inside sink.write leaves the page half written
+    intact = True  # False while a page is being written: a failure then leaves it half written
     try:
         # `async with`: a failure (a closed pipe, a full disk) stops the stream's requests at once
         async with stream:
             async for page in stream.pages():
-                writing = True
-                sink.write(page.results)
-                writing = False
-                rows += len(page.results)
-                pages += 1
-                now = time.perf_counter()
-                if checkpoint is not None and sink.checkpoint_due(now - last_save, checkpoint_every):
-                    checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, sink.state()
-                    checkpoint.save()
-                    last_save = now
+                intact = False
+                try:
+                    sink.write(page.results)
+                    rows += len(page.results)
+                    pages += 1
+                    now = time.perf_counter()
+                    if checkpoint is not None and sink.checkpoint_due(now - last_save, checkpoint_every):
+                        state = sink.state()
+                        checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, state
+                        checkpoint.save()
+                        last_save = now
+                except OSError as exc:
+                    raise _output_error(exc, sink) from None
+                intact = True
                 if on_progress is not None:
                     on_progress(
                         Progress(
@@ -664,18 +716,33 @@ async def export_stream(
                             stream.start_page,
                         )
                     )
-        sink.finish()
+        intact = False
+        try:
+            sink.finish()
+        except OSError as exc:
+            raise _output_error(exc, sink) from None
         completed = True
     finally:
         if not completed:
-            if checkpoint is not None and not writing:
-                checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, sink.state()
-                checkpoint.save()
-            # else: the page being written may be partly in the file; the checkpoint saved last
-            # (or none: start over) still describes whole pages, and a resume truncates the file
-            # back to its offset and fetches that page again
-            with contextlib.suppress(OSError):
-                sink.close()
+            if pages == 0 and not earlier:
+                # nothing written, now or before: no .part and no checkpoint to trip the next run
+                with contextlib.suppress(OSError):
+                    sink.discard()
+                if checkpoint is not None:
+                    with contextlib.suppress(OSError):
+                        checkpoint.remove()
+            else:
+                if checkpoint is not None and intact:
+                    # a full disk may refuse this save too: the checkpoint saved last then stands
+                    with contextlib.suppress(OSError):
+                        state = sink.state()
+                        checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, state
+                        checkpoint.save()
+                # else: the page being written may be partly in the file; the checkpoint saved last
+                # (or none: start over) still describes whole pages, and a resume truncates the file
+                # back to its offset and fetches that page again
+                with contextlib.suppress(OSError):
+                    sink.close()
     if checkpoint is not None:
         checkpoint.remove()
     return ExportResult(
@@ -715,7 +782,10 @@ async def export_to_file(
         state = checkpoint.sink_state
     elif os.path.exists(checkpoint.path) and not resume:
         raise ConfigurationError(f"{checkpoint.path} exists from an interrupted run: add --resume to continue it")
-    sink = open_sink(out, fmt, record_type, resume_state=state)
+    try:
+        sink = open_sink(out, fmt, record_type, resume_state=state)
+    except OSError as exc:  # before any request: an unwritable directory, a full disk
+        raise OutputError.from_os_error(exc, out + ".part") from None
     stream = open_stream(checkpoint.next_page)
     if on_start:
         on_start(stream)

@@ -12,8 +12,9 @@ from typing import Any
 import msgspec
 import pytest
 
+from korecampaign_async import AuthenticationError, OutputError
 from korecampaign_async.emulator import campaign_id
-from korecampaign_async.export import Checkpoint, JsonlSink, export_stream, open_sink
+from korecampaign_async.export import Checkpoint, JsonlSink, export_stream, export_to_file, open_sink
 from korecampaign_async.models import CampaignContact
 
 from .conftest import EmulatorFactory, make_client
@@ -44,13 +45,16 @@ async def test_a_write_that_fails_mid_page_resumes_without_loss(
     identity = {"endpoint": "campaign-contacts", "id": campaign_id(0), "format": "jsonl"}
     async with emulator_factory(contacts=1_234) as emu, make_client(emu) as client:
         checkpoint = Checkpoint.for_output(out, identity)
-        with pytest.raises(OSError, match="No space left"):
+        with pytest.raises(OutputError, match="no space left on device") as err:
             await export_stream(
                 client.iter_campaign_contacts(campaign_id(0)), DiskFillsUp(out, fail_at), checkpoint, checkpoint_every=0
             )
+        assert err.value.errno == errno.ENOSPC and isinstance(err.value, OSError)
+        assert err.value.path == out + ".part" and "--resume" in str(err.value)
         resumed = Checkpoint.for_output(out, identity)
         state = resumed.sink_state if resumed.load() else None
         assert resumed.next_page == (fail_at if state is not None else 1)  # the half-written page comes again
+        assert not Path(checkpoint.path + ".tmp").exists()
         sink = open_sink(out, "jsonl", CampaignContact, resume_state=state)
         await export_stream(client.iter_campaign_contacts(campaign_id(0), start_page=resumed.next_page), sink, resumed)
         expected = [msgspec.convert(emu.status_row(0, r), CampaignContact) for r in range(1_234)]
@@ -264,3 +268,120 @@ def test_parquet_sink_rejects_bad_sizes(tmp_path: Path) -> None:
         ParquetSink(str(tmp_path / "x.parquet"), CampaignContact, rows_per_part=0)
     with pytest.raises(InvalidParameterError, match="part_seconds"):
         ParquetSink(str(tmp_path / "x.parquet"), CampaignContact, part_seconds=-1)
+
+
+class _FullDisk:
+    """Wraps a sink: from page ``fail_at`` on, every write (and every checkpoint save, as on a
+    full disk) fails with ENOSPC."""
+
+    def __init__(self, sink: Any, fail_at: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sink, self.fail_at, self.calls, self.monkeypatch = sink, fail_at, 0, monkeypatch
+        self.path = sink.path
+
+    def write(self, records: Sequence[msgspec.Struct]) -> None:
+        self.calls += 1
+        if self.calls >= self.fail_at:
+            import korecampaign_async._files as files
+
+            def full(*args: Any, **kwargs: Any) -> Any:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            # the checkpoint's temp file can no longer be written either
+            self.monkeypatch.setattr(files.json, "dump", full)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.sink.write(records)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sink, name)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+async def test_a_full_disk_keeps_the_part_and_the_last_good_checkpoint(
+    emulator_factory: EmulatorFactory, tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 23.7: one OutputError naming the file, the .part and the last good checkpoint
+    kept (no stray checkpoint temp file), and a resume completes the export exactly."""
+    out = str(tmp_path / f"contacts.{fmt}")
+    identity = {"endpoint": "campaign-contacts", "id": campaign_id(0), "format": fmt}
+    async with emulator_factory(contacts=2_345) as emu, make_client(emu) as client:
+        checkpoint = Checkpoint.for_output(out, identity)
+        sink = open_sink(out, fmt, CampaignContact)  # type: ignore[arg-type]
+        if fmt == "parquet":
+            sink.part_seconds = 0.0  # type: ignore[attr-defined]  # a part (and a checkpoint) per page
+        with pytest.raises(OutputError, match="no space left on device"):
+            await export_stream(
+                client.iter_campaign_contacts(campaign_id(0)),
+                _FullDisk(sink, 9, monkeypatch),  # type: ignore[arg-type]
+                checkpoint,
+                checkpoint_every=0,
+            )
+        monkeypatch.undo()
+        assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        resumed = Checkpoint.for_output(out, identity)
+        assert resumed.load() and 1 < resumed.next_page <= 9
+        assert Path(out + (".parts" if fmt == "parquet" else ".part")).exists()
+        result = await export_to_file(
+            lambda start: client.iter_campaign_contacts(campaign_id(0), start_page=start),
+            out,
+            fmt,  # type: ignore[arg-type]
+            CampaignContact,
+            {k: v for k, v in identity.items() if k != "format"},  # export_to_file adds the format
+            resume=True,
+        )
+        assert result.rows == 2_345 and result.resumed_from_page == resumed.next_page
+        expected = [msgspec.convert(emu.status_row(0, r), CampaignContact) for r in range(2_345)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"contacts.{fmt}"]  # no .part, checkpoint or temp left
+    assert _read(out, fmt) == [msgspec.to_builtins(r) for r in expected]
+
+
+def _read(path: str, fmt: str) -> list[Any]:
+    """The rows of an export as plain dicts (camelCase keys, None for missing), any format."""
+    from korecampaign_async.export import columns_for
+
+    if fmt == "jsonl":
+        return [msgspec.to_builtins(msgspec.json.decode(line, type=CampaignContact)) for line in open(path, "rb")]
+    if fmt == "csv":
+        import csv
+
+        columns = {c.name: c for c in columns_for(CampaignContact)}
+        rows = []
+        with open(path, newline="") as fh:
+            for row in csv.DictReader(fh):
+                doc: dict[str, Any] = {}
+                for name, value in row.items():
+                    kind = columns[name].kind
+                    if value == "":
+                        continue
+                    doc[name] = int(value) if kind == "int" else (value.split("|") if kind == "list" else value)
+                rows.append(msgspec.to_builtins(msgspec.convert(doc, CampaignContact)))
+        return rows
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path).to_pylist()
+    return [msgspec.to_builtins(msgspec.convert(r, CampaignContact)) for r in table]
+
+
+async def test_a_run_whose_first_request_fails_leaves_nothing_behind(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    """issue 23.4: HTTP 401 on the first request: no .part, no checkpoint, so the same call
+    (not a resume) succeeds once the settings are fixed."""
+    out = str(tmp_path / "contacts.csv")
+    identity = {"endpoint": "campaign-contacts", "id": campaign_id(0)}
+    async with emulator_factory(contacts=250) as emu:
+        for iid, fails in (("wrong-iid", True), (emu.config.effective_iid, False)):
+            async with make_client(emu, iid=iid) as client:
+                run = export_to_file(
+                    lambda start, c=client: c.iter_campaign_contacts(campaign_id(0), start_page=start),  # type: ignore[misc]
+                    out,
+                    "csv",
+                    CampaignContact,
+                    identity,
+                )
+                if fails:
+                    with pytest.raises(AuthenticationError):
+                        await run
+                    assert list(tmp_path.iterdir()) == []
+                else:
+                    assert (await run).rows == 250
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["contacts.csv"]
