@@ -215,6 +215,8 @@ async def _contact_lists(args: argparse.Namespace, client: KoreCampaignClient, r
                 resend_unknown=args.resend_unknown,
                 verify=args.verify,
                 verify_timeout=args.verify_timeout,
+                settle=args.settle,
+                settle_timeout=args.settle_timeout,
                 start_line=first_line,
                 on_progress=on_progress,
             )
@@ -350,7 +352,24 @@ def add_manage_parsers(sub: Any, conn: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", help="checkpoint file (default FILE.import-checkpoint.json)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted import from its checkpoint")
     p.add_argument(
-        "--resend-unknown", action="store_true", help="on resume, send again batches whose outcome was unknown"
+        "--resend-unknown",
+        action="store_true",
+        help="on resume, send again the batches whose outcome was unknown (may add their contacts twice)",
     )
     p.add_argument("--verify", action="store_true", help="read the list back until every contact is there")
     p.add_argument("--verify-timeout", type=float, default=60.0, help="seconds to wait for --verify (default 60)")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="on --resume with batches in flight (list keeping duplicates): how long the list's count must stay "
+        "unchanged before it is read, since Kore queues additions (default 10)",
+    )
+    p.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="the longest wait for the list to be quiet; past it exit 9, nothing sent (default 300)",
+    )

@@ -120,35 +120,63 @@ async def test_bad_spec_and_timeouts_have_clear_errors(emulator_factory: Emulato
         assert rc == 2 and "every-days" in err
 
 
+async def _import_killed_then_resumed(emu: Any, tmp_path: Path, rows: int, *, settle: str) -> None:
+    """Import ``rows`` contacts into a list keeping duplicates, SIGKILL the CLI mid-way, resume
+    at once (the killed run's batches may still be landing), and, when the resume reports
+    batches unknown (exit 9, their lines), send them with --resend-unknown: every contact then
+    exactly once, never a silent duplicate."""
+    env = cli_env(emu)
+    rc, out, err = await run_cli(
+        "contact-lists", "create", "Killed", "--description", "d", "--allow-duplicates", "--json", env=env
+    )
+    assert rc == 0, err
+    list_id = json.loads(out)["id"]
+    data = tmp_path / "big.csv"
+    numbers = write_csv(data, rows)
+    checkpoint = Path(str(data) + ".import-checkpoint.json")
+    args = ["contact-lists", "import", "Killed", str(data), "--batch-size", "100", "--concurrency", "4", "-q"]
+    proc = await asyncio.create_subprocess_exec(*CLI, *args, env=env)
+    for _ in range(2000):
+        if checkpoint.exists() and len(json.loads(checkpoint.read_text() or "{}").get("done", [])) >= 20:
+            break
+        await asyncio.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    saved = json.loads(checkpoint.read_text())
+    assert 20 <= len(saved["done"]) < rows // 100, "killed too late to mean anything"
+    rc, _, err = await run_cli(*args, env=env)
+    assert rc == 3 and "--resume" in err  # a checkpoint is never silently ignored
+    resume = [*args[:-1], "--resume", "--settle", settle, "--json"]
+    rc, out, err = await run_cli(*resume, env=env)
+    report = json.loads(out)
+    if rc == 9:  # in-flight batches the list does not show in full: named, not sent
+        assert report["unknown"] and "Traceback" not in err
+        assert checkpoint.exists()
+        rc, out, err = await run_cli(*resume, "--resend-unknown", env=env)
+        again = json.loads(out)
+        assert rc == 0 and again["unknown"] == [], err
+        report["accepted"] += again["accepted"]
+    assert rc == 0, err
+    assert report["accepted"] + report["skipped"] == rows
+    await asyncio.sleep(emu.config.import_delay + 0.2)  # everything queued has landed
+    assert await list_numbers(emu, list_id) == Counter(numbers)  # each contact exactly once
+    assert not checkpoint.exists()
+
+
 async def test_import_killed_and_resumed_is_exactly_once(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
     async with emulator_factory(latency_ms=25) as emu:
-        env = cli_env(emu)
-        rc, out, err = await run_cli(
-            "contact-lists", "create", "Killed", "--description", "d", "--allow-duplicates", "--json", env=env
-        )
-        assert rc == 0, err
-        list_id = json.loads(out)["id"]
-        data = tmp_path / "big.csv"
-        numbers = write_csv(data, 12_000)
-        checkpoint = Path(str(data) + ".import-checkpoint.json")
-        args = ["contact-lists", "import", "Killed", str(data), "--batch-size", "100", "--concurrency", "4", "-q"]
-        proc = await asyncio.create_subprocess_exec(*CLI, *args, env=env)
-        for _ in range(2000):
-            if checkpoint.exists() and len(json.loads(checkpoint.read_text() or "{}").get("done", [])) >= 20:
-                break
-            await asyncio.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
-        await proc.wait()
-        saved = json.loads(checkpoint.read_text())
-        assert 20 <= len(saved["done"]) < 120, "killed too late to mean anything"
-        rc, _, err = await run_cli(*args, env=env)
-        assert rc == 3 and "--resume" in err  # a checkpoint is never silently ignored
-        rc, out, err = await run_cli(*args[:-1], "--resume", "--json", env=env)
-        assert rc == 0, err
-        report = json.loads(out)
-        assert report["accepted"] + report["skipped"] == 12_000 and report["unknown"] == []
-        assert await list_numbers(emu, list_id) == Counter(numbers)  # each contact exactly once
-        assert not checkpoint.exists()
+        await _import_killed_then_resumed(emu, tmp_path, 12_000, settle="0.3")
+
+
+async def test_import_killed_while_queued_batches_land_is_exactly_once(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    """issue 23.2 and 23.3: the server queues additions (they appear 1.5 s after the call).
+    Resumed at once, the old code read a list still growing and stopped with an export's
+    drift error (exit 7), or read it before the in-flight batches landed and sent them again
+    (duplicates). Now the resume waits for the list to be quiet and settles them."""
+    async with emulator_factory(latency_ms=25, import_delay=1.5) as emu:
+        await _import_killed_then_resumed(emu, tmp_path, 8_000, settle="2")
 
 
 async def test_start_whose_answer_is_lost_on_a_finished_campaign_exits_0_sent_once(

@@ -1115,6 +1115,12 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-seconds", type=float, default=20.0, help="a started campaign dials all its contacts in this time"
     )
+    parser.add_argument(
+        "--import-delay",
+        type=float,
+        default=0.0,
+        help="added contacts ('queued for addition') appear this many seconds after the call (default 0)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
     parser.add_argument("--page-cache", type=int, default=2048, help="encoded pages kept in memory (0 = none)")
 
@@ -1146,6 +1152,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         generation=args.generation,
         state_file=args.state_file,
         run_seconds=args.run_seconds,
+        import_delay=args.import_delay,
         seed=args.seed,
         page_cache=args.page_cache,
     )

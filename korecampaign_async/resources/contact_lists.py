@@ -10,10 +10,16 @@ API 1.1's ``POST .../campaign/contactList/addContacts``, which addresses the lis
   adaptive concurrency and 429 handling as the reads;
 * with a ``checkpoint`` path, each batch is recorded (atomically) as *in flight* before it
   is sent and as *done* when acknowledged. A resume skips the done batches and sends the
-  others; a batch a crash left in flight is settled by the list's contents (read once): all
-  its contacts there, it was applied (skipped); none, it was not (sent); some, it is
-  reported unknown. A list without duplicates simply gets it again, harmlessly. (Kore
-  queues additions: resume a crashed import after its last batches had time to land.);
+  others. A batch a crash left in flight on a list that keeps duplicates is settled by the
+  list's contents, read once the list is *quiet*: Kore queues additions ("queued for
+  addition"), so a batch that is not visible yet may still land, and "not visible yet" is
+  not "not applied". Quiet means the list's count (``totalResults`` of one small page) stayed
+  the same for ``settle`` seconds, waited for at most ``settle_timeout`` seconds (past it:
+  :class:`~korecampaign_async.errors.OutcomeUnknownError`, nothing sent). Then: all of a
+  batch's contacts there, it was applied (skipped); some or none, it is *unknown*: reported
+  with its line range and not sent unless ``resend_unknown=True`` (a batch still queued past
+  the settle time would otherwise be added twice). A list without duplicates simply gets
+  the batch again, harmlessly, without waiting;
 * a batch whose outcome is unknown (a timeout after sending) is sent again only when the
   list does not keep duplicates (the second copy is then harmless). A list that keeps
   duplicates has the checkpoint as its only guard: the batch is recorded as *unknown*,
@@ -40,7 +46,13 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .._files import write_json_atomically
-from ..errors import ConfigurationError, InvalidParameterError, NotFoundError, OutcomeUnknownError
+from ..errors import (
+    ConfigurationError,
+    InvalidParameterError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PaginationDriftError,
+)
 from ..models import Envelope
 from ..validation import check_id
 from ..write_models import ContactList, ContactListSpec, ContactListUpdate, ContactListUpdateResult
@@ -287,6 +299,8 @@ class ContactLists:
         resend_unknown: bool = False,
         verify: bool = False,
         verify_timeout: float = 60.0,
+        settle: float = 10.0,
+        settle_timeout: float = 300.0,
         start_line: int = 1,
         on_progress: Callable[[ImportProgress], Any] | None = None,
     ) -> ImportReport:
@@ -301,8 +315,14 @@ class ContactLists:
             concurrency: batches in flight (default: the client's ``max_concurrency``).
             checkpoint: a file recording acknowledged batches; ``resume=True`` continues
                 from it (the same rows in the same order must be given again).
-            resend_unknown: on resume, send again the batches whose outcome was unknown.
+            resend_unknown: on resume, send again the batches whose outcome was unknown (and
+                the in-flight batches the list does not show in full after settling).
             verify: read the list back until every accepted number is there.
+            settle: on resume with batches in flight on a list that keeps duplicates, the
+                seconds the list's count must stay unchanged before its contents are read
+                (queued additions landing; see the module docstring).
+            settle_timeout: the longest wait for the list to be quiet (then
+                :class:`OutcomeUnknownError`, nothing sent).
             start_line: the line number of the first row (2 for a CSV with a header).
             on_progress: called after each acknowledged batch.
         """
@@ -311,8 +331,9 @@ class ContactLists:
         width = concurrency if concurrency is not None else self._client.max_concurrency
         if not isinstance(width, int) or width < 1:
             raise InvalidParameterError("concurrency", concurrency, "an integer >= 1")
-        if not isinstance(verify_timeout, int | float) or verify_timeout < 0:
-            raise InvalidParameterError("verify_timeout", verify_timeout, "seconds >= 0")
+        for arg, value in (("verify_timeout", verify_timeout), ("settle", settle), ("settle_timeout", settle_timeout)):
+            if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
+                raise InvalidParameterError(arg, value, "seconds >= 0")
         if resume and checkpoint is None:
             raise InvalidParameterError("resume", resume, "False, or True with a checkpoint path")
         info = contact_list if isinstance(contact_list, ContactList) else None
@@ -335,10 +356,11 @@ class ContactLists:
             info = found
         assert info is not None
         duplicates = info.allows_duplicates is not False  # unknown counts as "keeps duplicates"
-        # Batches a crashed run had sent without an answer: applied or not, the list's contents tell.
+        # Batches a crashed run had sent without an answer: applied or not, the list's contents
+        # tell, once the queued additions have landed (the list is quiet).
         present: Counter[str] | None = None
         if state is not None and state.inflight - state.done and duplicates and info.id is not None:
-            present = await self._contents(info.id)
+            present = await self._settled_contents(info.id, name, settle, settle_timeout)
         accepted_numbers: list[str] = []
         gate = asyncio.Semaphore(width)
         tasks: set[asyncio.Task[None]] = set()
@@ -399,10 +421,20 @@ class ContactLists:
                         state.done.add(number)
                         state.save()
                         return
-                    if found:  # some are there: neither sending nor skipping is exact
+                    if not resend_unknown:
+                        # some there: neither sending nor skipping is exact; none there: not
+                        # applied, or still queued past the settle time: sending could add it twice
                         unknown(number, first_line, batch)
                         return
-                    # none is there: it was not applied; sent below
+                    logger.warning(
+                        "import into %r: lines %d-%d were in flight and %d of their %d contacts are in the list; "
+                        "sent again as asked (resend_unknown)",
+                        name,
+                        first_line,
+                        first_line + len(batch) - 1,
+                        found,
+                        len(batch),
+                    )
                 elif number in state.unknown and not resend_unknown:
                     report.unknown.append((first_line, first_line + len(batch) - 1))
                     return
@@ -482,12 +514,58 @@ class ContactLists:
         return report
 
     async def _contents(self, list_id: str) -> Counter[str]:
-        """How often each phone number is in the list now (one pass of ``getAllContacts``)."""
+        """How often each phone number is in the list now (one pass of ``getAllContacts``;
+        :class:`PaginationDriftError` when the list changes during the pass)."""
         have: Counter[str] = Counter()
         async with self._client.iter_contact_list(list_id) as stream:
             async for contact in stream:
                 have[contact.phone_number] += 1
         return have
+
+    async def _count(self, list_id: str) -> int | None:
+        """The list's size now, from one small page (``totalResults``), or ``None`` when the
+        server does not say."""
+        page = await self._client.get_contact_list(list_id, page=1, limit=1)
+        return page.total_results
+
+    async def _settled_contents(self, list_id: str, name: str, settle: float, limit: float) -> Counter[str]:
+        """The list's contents once it is quiet: its count unchanged for ``settle`` seconds,
+        then a full pass that saw no change. Raises :class:`OutcomeUnknownError` (nothing
+        sent) when it is not quiet within ``limit`` seconds."""
+        started = time.monotonic()
+        deadline = started + limit
+        poll = min(max(settle / 4, 0.1), 5.0)
+        last: int | None = None
+        quiet_since: float | None = None  # None: not known quiet (not read yet, or it moved)
+        while True:
+            now = time.monotonic()
+            if settle > 0:
+                count = await self._count(list_id)
+                now = time.monotonic()
+                if quiet_since is None or count != last:
+                    last, quiet_since = count, now
+            else:
+                quiet_since = now
+            if now - quiet_since >= settle:
+                try:
+                    contents = await self._contents(list_id)
+                except PaginationDriftError:
+                    quiet_since = None  # it moved while read: wait for quiet again
+                else:
+                    if now - started >= 1:
+                        logger.info("import into %r: the list was quiet after %.1fs", name, now - started)
+                    return contents
+            if now >= deadline:
+                raise OutcomeUnknownError(
+                    f"resume the import into {name!r}",
+                    method="GET",
+                    path=f"contactList/{list_id}/getAllContacts",
+                    cause=f"the list kept changing for {limit:g}s",
+                    unknown="the batches the interrupted run had in flight cannot be told applied or not while "
+                    "queued additions are still landing; nothing was sent: run the import again with --resume "
+                    "later, or allow more time (settle_timeout, --settle-timeout)",
+                )
+            await asyncio.sleep(min(poll, max(0.0, deadline - now)))
 
     async def _verify(self, list_id: str, numbers: list[str], duplicates: bool, seconds: float) -> list[str]:
         """Accepted numbers not found in the list after ``seconds`` of reading back
@@ -496,7 +574,10 @@ class ContactLists:
         deadline = time.monotonic() + seconds
         pause = 0.5
         while True:
-            missing = wanted - await self._contents(list_id)
+            try:
+                missing = wanted - await self._contents(list_id)
+            except PaginationDriftError:  # additions still landing while read: look again
+                missing = wanted
             if not missing or time.monotonic() >= deadline:
                 return sorted(missing.elements())
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
