@@ -18,7 +18,8 @@ Exit codes (also in ``korecampaign --help``):
     did not tell): the message says what to check; nothing was sent twice
 10  a local file or the database failed (disk full, permission denied, the
     database unreachable past --db-retry-timeout): what was written is kept
-130 interrupted (Ctrl-C or SIGTERM); a checkpoint is kept for --resume
+130 interrupted (Ctrl-C or SIGTERM): an export or import keeps its checkpoint
+    for --resume; a sync keeps every committed batch and continues when run again
 141 standard output closed early (``... --out - | head``): requests were
     cancelled; no checkpoint (exports to stdout keep none)
 ==  =====================================================================
@@ -42,6 +43,7 @@ from typing import Any, TextIO
 import msgspec
 
 from . import __version__
+from ._redact import mask_url, redact, remember_secret
 from .client import KoreCampaignClient
 from .errors import (
     AuthenticationError,
@@ -62,7 +64,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .export import ExportResult, Format, Progress, export_many, export_to_file, infer_format
+from .export import ExportResult, Format, Progress, export_many, export_to_file, infer_format, is_stream_target
 from .models import Campaign, CampaignContact, Contact
 from .ratelimit import RateLimit, parse_windows
 from .streaming import RecordStream
@@ -89,7 +91,8 @@ EXIT_CODES = {
     EXIT_LOCKED: "another sync of the same bot holds the database (after --lock-timeout)",
     EXIT_UNKNOWN: "a write's outcome is unknown (its answer was lost); nothing was sent twice",
     EXIT_LOCAL: "a local file or the database failed (disk full, permission, database down); work kept",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C / SIGTERM); resume with --resume",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C / SIGTERM): exports and imports continue with --resume, a sync by "
+    "running it again",
     EXIT_PIPE: "standard output closed early (e.g. piped into head); requests cancelled",
 }
 
@@ -134,7 +137,8 @@ _FLAG_ENV = {
 
 
 def resolve_env(args: argparse.Namespace, environ: dict[str, str] | None = None) -> dict[str, str]:
-    """Settings by precedence: flags, then ``--env-file``, then the environment."""
+    """Settings by precedence: flags, then ``--env-file``, then the environment. The secrets
+    among them are remembered, so that no line the CLI prints can carry one."""
     env = dict(os.environ if environ is None else environ)
     if getattr(args, "env_file", None):
         env.update(read_env_file(args.env_file))
@@ -145,6 +149,11 @@ def resolve_env(args: argparse.Namespace, environ: dict[str, str] | None = None)
     if getattr(args, "token", None):  # an explicit token wins over id/secret from elsewhere
         env.pop("KORE_CLIENT_ID", None)
         env.pop("KORE_CLIENT_SECRET", None)
+    for var in ("KORE_CLIENT_SECRET", "KORE_TOKEN"):
+        remember_secret(env.get(var))
+    for var in ("KORE_DB_URL", "KORE_REDIS_URL"):
+        if env.get(var):
+            mask_url(env[var])  # remembers the password it masks
     return env
 
 
@@ -241,13 +250,15 @@ class Reporter:
     def event(self, name: str, **fields: Any) -> None:
         """Emit one JSON log line (``--json-log``)."""
         if self.json_log:
-            print(json.dumps({"event": name, "time": round(time.time(), 3), **fields}), file=self.out, flush=True)
+            line = json.dumps({"event": name, "time": round(time.time(), 3), **fields})
+            print(redact(line), file=self.out, flush=True)
 
     def info(self, message: str) -> None:
         """A human line, unless quiet or JSON. While the bar is live the line goes through
         its console, which prints it above the bar and redraws the bar below."""
         if self.quiet or self.json_log:
             return
+        message = redact(message)
         if self._bar is not None and self._bar.live.is_started:
             self._bar.console.print(message, highlight=False, markup=False)
         else:
@@ -467,7 +478,9 @@ async def _run_campaign(args: argparse.Namespace, client: KoreCampaignClient) ->
 
 def _db_url(args: argparse.Namespace) -> str:
     env = resolve_env(args)
-    return args.db or env.get("KORE_DB_URL") or "sqlite:///korecampaign.db"
+    url: str = args.db or env.get("KORE_DB_URL") or "sqlite:///korecampaign.db"
+    mask_url(url)  # remembers its password: no line printed can carry it
+    return url
 
 
 async def _run_sync(args: argparse.Namespace, client: KoreCampaignClient, reporter: Reporter, store: Any) -> int:
@@ -583,7 +596,10 @@ async def _run_demo_sync(args: argparse.Namespace) -> int:
     config = EmulatorConfig(
         campaigns=8, contacts=max(1, args.contacts // 4), latency_ms=args.latency_ms / 10, list_contacts=1_000
     )
-    print(f"Syncing the embedded emulator into {args.db} three times (the data moves between runs)...", flush=True)
+    print(
+        f"Syncing the embedded emulator into {mask_url(args.db)} three times (the data moves between runs)...",
+        flush=True,
+    )
     store = open_store(args.db)
     await store.open()
     try:
@@ -1097,16 +1113,17 @@ class _LogFormatter(logging.Formatter):
         self.json_lines = json_lines
 
     def format(self, record: logging.LogRecord) -> str:
+        message = redact(record.getMessage())
         if self.json_lines:
             return json.dumps(
                 {
                     "event": "log",
                     "time": round(record.created, 3),
                     "level": record.levelname.lower(),
-                    "message": record.getMessage(),
+                    "message": message,
                 }
             )
-        return f"korecampaign: {record.levelname.lower()}: {record.getMessage()}"
+        return f"korecampaign: {record.levelname.lower()}: {message}"
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
@@ -1119,6 +1136,28 @@ def _configure_logging(args: argparse.Namespace) -> None:
     log.addHandler(handler)
     log.setLevel(logging.WARNING)
     log.propagate = False
+
+
+def _after_interrupt(args: argparse.Namespace) -> str:
+    """What is true after an interrupt, for the command that was running."""
+    command = args.command
+    if command == "export":
+        if args.what != "all-campaign-contacts" and is_stream_target(args.out):
+            return " (standard output keeps no checkpoint: run the export again)"
+        return "; the checkpoint is kept: run the same command with --resume"
+    if command == "contact-lists" and getattr(args, "action", None) == "import":
+        return (
+            "; the import's checkpoint is kept: run the same command with --resume (no contact skipped, none sent "
+            "twice)"
+        )
+    if command == "sync":
+        return (
+            "; every batch written so far is committed: run the same sync again, it continues by itself "
+            "(sync has no --resume)"
+        )
+    if command == "campaigns" and getattr(args, "action", None) not in ("status", "wait"):
+        return "; a write may have been sent: check the campaign's state (korecampaign campaigns status ID)"
+    return ""
 
 
 def _stdout_closed() -> int:
@@ -1134,6 +1173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``korecampaign``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "db", None):
+        mask_url(args.db)  # remembers its password: no line printed can carry it
     _configure_logging(args)
     if args.command == "emulator":
         try:
@@ -1150,13 +1191,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _stdout_closed()
     except (KeyboardInterrupt, asyncio.CancelledError):
-        print("korecampaign: interrupted; the checkpoint is kept: run the same command with --resume", file=sys.stderr)
+        print(f"korecampaign: interrupted{_after_interrupt(args)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except KoreCampaignError as exc:
-        print(f"korecampaign: error: {exc}", file=sys.stderr)
+        print(redact(f"korecampaign: error: {exc}"), file=sys.stderr)
         return _exit_code(exc)
     except OSError as exc:  # a local failure the commands did not name (a file, a socket): one line
         reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
         where = f"{exc.filename}: " if isinstance(exc.filename, str) else ""
-        print(f"korecampaign: error: {where}{reason}", file=sys.stderr)
+        print(redact(f"korecampaign: error: {where}{reason}"), file=sys.stderr)
         return EXIT_LOCAL

@@ -12,7 +12,9 @@ this module unless :class:`RedisRateLimit` is used.
 If Redis cannot be reached, ``fallback="local"`` (default) switches to an in-process
 :class:`~korecampaign_async.ratelimit.RateLimit` at ``fallback_fraction`` of the budget
 (each process takes its share, so a fleet of N workers should use about 1/N), logs a
-warning, and tries Redis again every ``reconnect_after`` seconds; ``fallback="fail"``
+warning (once per cause for the limiter's life: concurrent requests failing together, or
+every reconnect attempt failing the same way, say it once), and tries Redis again every
+``reconnect_after`` seconds; ``fallback="fail"``
 raises :class:`~korecampaign_async.errors.RateLimiterUnavailableError`. Never unlimited.
 """
 
@@ -78,6 +80,9 @@ class RedisRateLimit:
         fallback: ``"local"`` or ``"fail"`` when Redis is unreachable.
         fallback_fraction: share of the budget the local fallback uses.
         margin: seconds added to each window to absorb network jitter.
+        reconnect_after: seconds on the local fallback before Redis is tried again.
+        socket_timeout: seconds to wait for Redis (connecting, or an answer) before the
+            fallback; a Redis that hangs costs each request in flight at most this long.
     """
 
     def __init__(
@@ -91,6 +96,7 @@ class RedisRateLimit:
         fallback_fraction: float = 0.5,
         margin: float = 0.05,
         reconnect_after: float = 30.0,
+        socket_timeout: float = 5.0,
         client: Any = None,
     ) -> None:
         if fallback not in ("local", "fail"):
@@ -107,7 +113,9 @@ class RedisRateLimit:
         self.fallback_fraction = fallback_fraction
         self.margin = margin
         self.reconnect_after = reconnect_after
+        self.socket_timeout = socket_timeout
         self._client = client
+        self._warned: set[str] = set()  # causes already reported (once each)
         self._script: Any = None
         self._local: RateLimit | None = None
         self._degraded_since: float | None = None
@@ -136,7 +144,9 @@ class RedisRateLimit:
                 raise RateLimiterUnavailableError(
                     "RedisRateLimit needs redis-py: pip install 'korecampaign-async[redis]'"
                 ) from exc
-            self._client = redis_asyncio.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=5)
+            self._client = redis_asyncio.Redis.from_url(
+                self.url, socket_timeout=self.socket_timeout, socket_connect_timeout=self.socket_timeout
+            )
         if self._script is None:
             self._script = self._client.register_script(SLIDING_WINDOW_LUA)
         return self._script
@@ -178,13 +188,19 @@ class RedisRateLimit:
             if self._local is None:
                 scaled = [(max(1, int(n * self.fallback_fraction)), p) for n, p in self.windows]
                 self._local = RateLimit(windows=scaled, margin=self.margin)
-            logger.warning(
-                "Redis rate limit store %s unreachable (%s); using a local limiter at %.0f%% of the budget",
-                self._safe_url(),
-                exc,
-                self.fallback_fraction * 100,
-            )
-            self._degraded_since = time.monotonic()
+            cause = type(exc).__name__
+            if cause not in self._warned:
+                self._warned.add(cause)
+                logger.warning(
+                    "Redis rate limit store %s unreachable (%s); using a local limiter at %.0f%% of the budget, "
+                    "trying Redis again every %gs",
+                    self._safe_url(),
+                    exc or cause,
+                    self.fallback_fraction * 100,
+                    self.reconnect_after,
+                )
+            if self._degraded_since is None:
+                self._degraded_since = time.monotonic()
             await self._local.acquire()
 
     def _safe_url(self) -> str:

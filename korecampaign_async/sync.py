@@ -36,11 +36,12 @@ from typing import Any
 
 import msgspec
 
+from ._redact import mask_url, redact
 from .client import KoreCampaignClient
 from .errors import InvalidParameterError
 from .models import Campaign, CampaignContact, CampaignType, Contact
 from .ordinals import KeyedRows, Ordinals, keyed
-from .stores import CampaignSyncState, RunCounts, Store, mask_url
+from .stores import CampaignSyncState, RunCounts, Store
 from .validation import check_campaign_type, check_id, check_iso_datetime
 
 __all__ = ["FINAL_STATUSES", "SyncReport", "sync"]
@@ -185,7 +186,7 @@ async def sync(
             status = "ok"
         except BaseException as exc:
             status = "interrupted" if not isinstance(exc, Exception) else "failed"
-            error = f"{type(exc).__name__}: {exc}"
+            error = redact(f"{type(exc).__name__}: {exc}")
             raise
         finally:
             spent()

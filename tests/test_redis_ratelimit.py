@@ -144,3 +144,27 @@ def test_core_import_does_not_load_redis_or_pyarrow() -> None:
     code = "import sys, korecampaign_async; print(sorted(m for m in ('redis', 'pyarrow', 'rich') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+async def test_a_redis_outage_is_said_once_however_many_requests_fail(caplog: pytest.LogCaptureFixture) -> None:
+    """issue 23.9: eight requests failing together, and each retry of Redis failing the same
+    way, print one warning, for a refused connection and for a Redis that hangs."""
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts, never answers
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    hung_port = server.sockets[0].getsockname()[1]
+    try:
+        for url in (f"redis://127.0.0.1:{_free_port()}/0", f"redis://127.0.0.1:{hung_port}/0"):
+            caplog.clear()
+            limiter = RedisRateLimit(url, key="k", windows=[(1000, 1.0)], reconnect_after=0.05, socket_timeout=0.2)
+            await asyncio.gather(*(limiter.acquire() for _ in range(8)))
+            await asyncio.sleep(0.06)
+            await asyncio.gather(*(limiter.acquire() for _ in range(8)))  # Redis tried again: fails again
+            warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+            assert len(warnings) == 1, [r.getMessage() for r in warnings]
+            assert limiter.degraded
+            await limiter.close()
+    finally:
+        server.close()

@@ -201,7 +201,7 @@ async def test_a_list_that_never_settles_is_reported_not_resent(
         sent = emu.stats.by_endpoint["add-contacts"]
         landing = asyncio.create_task(_keep_adding(c, "Busy"))  # another writer keeps the list busy
         try:
-            with pytest.raises(OutcomeUnknownError, match="import into 'Busy'.*kept changing") as err:
+            with pytest.raises(OutcomeUnknownError, match=r"import into 'Busy'.*kept changing") as err:
                 await c.contact_lists.import_contacts(
                     target, data, batch_size=100, checkpoint=checkpoint, resume=True, settle=0.5, settle_timeout=1.0
                 )

@@ -404,3 +404,28 @@ async def test_a_write_clears_complete_until_the_pass_finishes(emulator_factory:
         assert report.contacts_gone == 50
         again = await run_sync(emu, db)  # unchanged, complete again: nothing written, nothing gone
         assert (again.contacts_gone, again.contacts_inserted, again.contacts_updated) == (0, 0, 0)
+
+
+async def test_sigterm_during_a_sync_says_to_run_it_again(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    """issue 23.8: a sync has no --resume; after SIGTERM the CLI says what is true for it (a
+    re-run continues by itself) and exits 130, and the re-run does."""
+    url = f"sqlite:///{tmp_path / 'term.db'}"
+    async with emulator_factory(campaigns=6, contacts=3_000, latency_ms=20) as emu:
+        env = cli_env(emu)
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "korecampaign_async", "sync", "--db", url, "--concurrency", "2", "--quiet"),
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        while emu.stats.by_endpoint["status"] < 20:  # noqa: ASYNC110 - the emulator's counter
+            await asyncio.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, err = await proc.communicate()
+        assert proc.returncode == 130, err
+        message = err.decode()
+        assert "run the same sync again" in message and "with --resume" not in message
+        rc, _, err2 = await run_cli("sync", "--db", url, "--quiet", env=env)
+        assert rc == 0, err2
+    statuses = [r[0] for r in await query(url, "SELECT status FROM sync_runs ORDER BY run_id")]
+    assert statuses == ["interrupted", "ok"]

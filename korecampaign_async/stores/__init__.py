@@ -51,8 +51,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit, urlunsplit
 
+from .._redact import mask_url
 from ..errors import StoreError
 from ..models import Campaign, CampaignContact, Contact
 
@@ -172,21 +172,6 @@ class Store(Protocol):
     async def finish_list_contacts(
         self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
     ) -> int: ...
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for logs, errors and ``sync_runs``)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable database URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 async def query(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
