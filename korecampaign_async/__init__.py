@@ -22,6 +22,7 @@ from .errors import (
     ServerError,
     StoreError,
     StoreLockedError,
+    StoreUnavailableError,
     TransportError,
     ValidationError,
 )
@@ -126,6 +127,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreLockedError",
+    "StoreUnavailableError",
     "SyncReport",
     "TransportError",
     "TriggerResult",

@@ -8,14 +8,15 @@ token as is. Neither ever shows a secret or a token in its ``repr``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Literal, Protocol, runtime_checkable
 
 import jwt
-from jwt.warnings import InsecureKeyLengthWarning
+import jwt.warnings
 
 from .errors import ConfigurationError
 
@@ -28,6 +29,18 @@ _MIN_KEY_BYTES = {"HS256": 32, "HS512": 64}
 
 logger = logging.getLogger("korecampaign_async")
 _warned_short_secret = False
+#: PyJWT 2.11 and later warn about short HMAC keys; older releases (the floor is 2.8) do not.
+_KEY_LENGTH_WARNING: type[Warning] | None = getattr(jwt.warnings, "InsecureKeyLengthWarning", None)
+
+
+@contextlib.contextmanager
+def quiet_key_length_warning() -> Iterator[None]:
+    """Silence PyJWT's short-key warning inside the block (said once, in our words, instead:
+    PyJWT's names its own file); a no-op with a PyJWT that has none."""
+    with warnings.catch_warnings():
+        if _KEY_LENGTH_WARNING is not None:
+            warnings.simplefilter("ignore", _KEY_LENGTH_WARNING)
+        yield
 
 
 def _check_secret_length(secret: str, algorithm: Algorithm) -> None:
@@ -105,9 +118,7 @@ class JWTAuth:
         if self._cached is None or now >= self._expires_at - self.refresh_margin:
             issued = int(now)
             self._expires_at = issued + self.ttl
-            with warnings.catch_warnings():
-                # said once, in our words, at construction (PyJWT's warning names its own file)
-                warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            with quiet_key_length_warning():  # said once, in our words, at construction
                 self._cached = jwt.encode(
                     {"appId": self.client_id, "iat": issued, "exp": issued + self.ttl},
                     self._secret,

@@ -61,6 +61,7 @@ from .errors import (
     ServerError,
     StoreError,
     StoreLockedError,
+    StoreUnavailableError,
     TransportError,
     ValidationError,
 )
@@ -934,6 +935,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="seconds to wait for another sync of the same bot (default 60)",
     )
+    p.add_argument(
+        "--db-retry-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="PostgreSQL gone mid-sync (restart, failover): reconnect with backoff for this long, then continue "
+        "from the last committed batch; past it exit 10 (default 60)",
+    )
 
     p = sub.add_parser(
         "report",
@@ -1035,6 +1044,8 @@ def _exit_code(exc: BaseException) -> int:
         return EXIT_LOCAL
     if isinstance(exc, StoreLockedError):
         return EXIT_LOCKED
+    if isinstance(exc, StoreUnavailableError):
+        return EXIT_LOCAL
     if isinstance(exc, StoreError):
         return EXIT_CONFIG
     if isinstance(exc, (InvalidParameterError, ValidationError)):
@@ -1061,7 +1072,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sync":
         from .stores import open_store
 
-        store = open_store(_db_url(args))
+        store = open_store(_db_url(args), reconnect_timeout=args.db_retry_timeout)
         await store.open()  # an unusable database fails here, before any API request
     try:
         return await _dispatch_with(args, store)

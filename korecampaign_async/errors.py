@@ -12,6 +12,7 @@ caller can catch everything with one ``except``. The tree::
     ├── RateLimiterUnavailableError the shared (Redis) budget cannot be reached
     ├── OutputError                 a local file cannot be written (disk full, permission, read-only)
     ├── StoreError                  the sync database is unreachable, refused or unusable
+    │   ├── StoreUnavailableError   it went away mid-sync and did not come back in time
     │   ├── StoreLockedError        another sync of the same bot holds the database
     │   └── SchemaVersionError      the database schema is newer than this version understands
     └── KoreAPIError                the server answered, and the answer is an error
@@ -47,6 +48,7 @@ __all__ = [
     "ServerError",
     "StoreError",
     "StoreLockedError",
+    "StoreUnavailableError",
     "TransportError",
     "ValidationError",
     "error_for_status",
@@ -170,6 +172,12 @@ class OutputError(KoreCampaignError, OSError):
 class StoreError(KoreCampaignError):
     """The sync database cannot be used: unreachable, refused, or not a database. Raised
     before any API request; messages never carry a password (URLs are masked)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The sync database went away during a sync (a restart, a failover, a network cut) and
+    did not come back within the store's reconnect time. Every batch committed before stays;
+    running the sync again continues from there."""
 
 
 class StoreLockedError(StoreError):

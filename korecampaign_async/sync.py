@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,8 @@ from .stores import CampaignSyncState, RunCounts, Store
 from .validation import check_campaign_type, check_id, check_iso_datetime
 
 __all__ = ["FINAL_STATUSES", "SyncReport", "sync"]
+
+logger = logging.getLogger("korecampaign_async")
 
 #: Campaign statuses after which a campaign's contacts no longer change. Only ``Completed``:
 #: the docs' lifecycle pages start a ``Stopped`` campaign again (trigger=play), and
@@ -193,7 +196,14 @@ async def sync(
             report.status, report.error = status, error
             report.finished_at = datetime.now(UTC)
             report.seconds = time.perf_counter() - started
-            await store.finish_run(report.run_id, report, status, report.finished_at, error)
+            try:
+                await store.finish_run(report.run_id, report, status, report.finished_at, error)
+            except Exception as exc:
+                if status == "ok":
+                    raise
+                # the run failed already (its error propagates): its end cannot be recorded too
+                # (the database is away); the next sync marks the run interrupted
+                logger.warning("could not record the end of sync run %d: %s", report.run_id, redact(str(exc)))
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
@@ -28,7 +29,9 @@ class _CompatClientResponse(ClientResponse):
         super().__init__(*args, **kwargs)
 
 
-aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+# only where aiohttp has the argument (3.14 and later; the declared floor, 3.9.1, has not)
+if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
+    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 
 EmulatorFactory = Callable[..., AbstractAsyncContextManager[Emulator]]
 

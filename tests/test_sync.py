@@ -5,6 +5,7 @@ bad databases. The emulator moves its data forward with ``advance()``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -429,3 +430,79 @@ async def test_sigterm_during_a_sync_says_to_run_it_again(emulator_factory: Emul
         assert rc == 0, err2
     statuses = [r[0] for r in await query(url, "SELECT status FROM sync_runs ORDER BY run_id")]
     assert statuses == ["interrupted", "ok"]
+
+
+@pytest.fixture
+def own_cluster() -> Any:
+    """A PostgreSQL cluster of the test's own (it is restarted and stopped mid-sync)."""
+    from benchmarks.pgcluster import bindir, cluster
+
+    if bindir() is None:
+        if os.environ.get("KORECAMPAIGN_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required (apt-get install postgresql)")
+        pytest.skip("PostgreSQL binaries not found (apt-get install postgresql)")
+    with cluster() as handle:
+        yield handle
+
+
+async def _sync_until_written(emu: Emulator, db: DB, rows: int, *extra: str) -> asyncio.subprocess.Process:
+    """A CLI sync into ``db``, returned once it has committed ``rows`` campaign contacts."""
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "korecampaign_async", "sync", "--db", db.url, "--concurrency", "2", *extra),
+        env=cli_env(emu),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    for _ in range(1000):
+        await asyncio.sleep(0.02)
+        with contextlib.suppress(Exception):  # the schema may not exist yet
+            if await db.count("campaign_contacts") >= rows:
+                return proc
+    proc.kill()
+    raise AssertionError("the sync did not write anything")
+
+
+async def test_postgres_restarted_mid_sync_reconnects_and_continues(
+    emulator_factory: EmulatorFactory, own_cluster: Any
+) -> None:
+    """issue 23.5: `pg_ctl restart -m fast` mid-sync: the sync reconnects with backoff,
+    continues from the last committed batch and ends as a clean run does, sync_runs 'ok'."""
+    from benchmarks.pgcluster import create_database
+
+    restarted, clean = DB(await create_database(own_cluster.dsn)), DB(await create_database(own_cluster.dsn))
+    async with emulator_factory(campaigns=8, contacts=4_000, latency_ms=10, list_contacts=300) as emu:
+        proc = await _sync_until_written(emu, restarted, 5_000, "--contact-list", contact_list_id(0))
+        await asyncio.to_thread(own_cluster.restart)
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        text = err.decode()
+        assert "reconnected after" in text and "Traceback" not in text
+        rc, _, err2 = await run_cli("sync", "--db", clean.url, "--contact-list", contact_list_id(0), env=cli_env(emu))
+        assert rc == 0, err2
+    assert await snapshot(restarted) == await snapshot(clean)
+    assert [r[0] for r in await restarted.rows("SELECT status FROM sync_runs")] == ["ok"]
+    assert await restarted.count("campaign_contacts") == 4 * 4_000
+
+
+async def test_postgres_gone_past_the_retry_timeout_is_one_line_and_exit_10(
+    emulator_factory: EmulatorFactory, own_cluster: Any
+) -> None:
+    """Past --db-retry-timeout: one `korecampaign: error:` line, exit 10, no traceback; the
+    database back, a re-run completes and the stopped run is not left 'running'."""
+    from benchmarks.pgcluster import create_database
+
+    db = DB(await create_database(own_cluster.dsn))
+    async with emulator_factory(campaigns=8, contacts=4_000, latency_ms=10) as emu:
+        proc = await _sync_until_written(emu, db, 3_000, "--db-retry-timeout", "1")
+        await asyncio.to_thread(own_cluster.stop)
+        _, err = await proc.communicate()
+        lines = [line for line in err.decode().splitlines() if "error" in line]
+        assert proc.returncode == 10, err.decode()
+        assert len(lines) == 1 and lines[0].startswith("korecampaign: error: ") and "did not come back" in lines[0]
+        assert "Traceback" not in err.decode()
+        await asyncio.to_thread(own_cluster.start)
+        rc, _, err2 = await run_cli("sync", "--db", db.url, "-q", env=cli_env(emu))
+        assert rc == 0, err2
+    statuses = [r[0] for r in await db.rows("SELECT status FROM sync_runs ORDER BY run_id")]
+    assert statuses[-1] == "ok" and statuses[0] in ("failed", "interrupted") and "running" not in statuses
+    assert await db.count("campaign_contacts") == 4 * 4_000

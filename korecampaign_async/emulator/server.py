@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import math
 import time
-import warnings
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -26,9 +25,8 @@ from typing import Any, Literal, NamedTuple
 import jwt
 import msgspec
 from aiohttp import web
-from jwt.warnings import InsecureKeyLengthWarning
 
-from ..auth import JWTAuth
+from ..auth import JWTAuth, quiet_key_length_warning
 from ..ratelimit import parse_windows
 from .data import (
     DIALING_MODES,
@@ -319,8 +317,7 @@ class Emulator:
             return self._error(401, "missing auth header")
         if token not in self._valid_tokens:
             try:
-                with warnings.catch_warnings():  # a short made-up secret is the test's business
-                    warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+                with quiet_key_length_warning():  # a short made-up secret is the test's business
                     claims = jwt.decode(token, cfg.client_secret, algorithms=["HS256", "HS512"])
             except jwt.PyJWTError as exc:
                 return self._error(401, f"invalid token: {exc}")

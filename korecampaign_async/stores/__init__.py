@@ -193,10 +193,11 @@ async def query(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         await conn.close()
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, reconnect_timeout: float = 60.0) -> Store:
     """The store for a database URL: ``sqlite:///path.db`` (the default destination, zero
     setup) or ``postgresql://user:password@host/db``. Raises :class:`StoreError` for any other
-    scheme, before anything is opened."""
+    scheme, before anything is opened. ``reconnect_timeout``: how long a PostgreSQL sync waits
+    for a server that went away mid-sync (a SQLite file has no server to wait for)."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
@@ -205,7 +206,7 @@ def open_store(url: str) -> Store:
     if scheme in ("postgresql", "postgres"):
         from .postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, reconnect_timeout=reconnect_timeout)
     raise StoreError(
         f"unsupported database URL {mask_url(url)!r}: use sqlite:///FILE.db or postgresql://USER:PASSWORD@HOST/DB"
     )

@@ -9,23 +9,34 @@ first pass has nothing to compare: each batch is one statement (:data:`_INSERT_N
 round trip. Syncs of one bot are kept apart by a session-level advisory lock on a connection
 of its own (released by the server when a killed process's connection drops); syncs of
 different bots run concurrently in one database.
+
+**The server going away mid-sync** (a restart, a failover, a cut connection): each method is
+one transaction, so the one that failed either committed or left nothing. The store
+reconnects with exponential backoff (0.1 s doubling to 5 s) for up to ``reconnect_timeout``
+seconds, takes the bot's lock again (another sync that took it meanwhile: ``StoreLockedError``),
+and runs the method again: the upserts compare with what is stored, so a transaction that did
+commit before the connection dropped changes nothing the second time (a fresh batch, a plain
+insert, is first looked up by its page digests, written in the same transaction). The sync
+goes on from the last committed batch; past the timeout, :class:`StoreUnavailableError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hashlib
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
-from ..errors import SchemaVersionError, StoreError, StoreLockedError
+from ..errors import SchemaVersionError, StoreError, StoreLockedError, StoreUnavailableError
 from ..models import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts, mask_url
 from .schema import (
@@ -39,6 +50,9 @@ from .schema import (
 )
 
 __all__ = ["PostgresStore"]
+
+logger = logging.getLogger("korecampaign_async")
+T = TypeVar("T")
 
 _encode = msgspec.json.Encoder().encode
 _RUN_FIELDS = tuple(RunCounts.__dataclass_fields__)
@@ -101,13 +115,20 @@ class PostgresStore:
 
     Args:
         dsn: the connection URL; its password never appears in errors, logs or ``sync_runs``.
-        connect_timeout: seconds to wait for the server."""
+        connect_timeout: seconds to wait for the server.
+        reconnect_timeout: how long a sync waits for a server that went away mid-sync (see
+            the module docstring) before :class:`StoreUnavailableError`; 0 = not at all."""
 
-    def __init__(self, dsn: str, *, connect_timeout: float = 10.0) -> None:
+    def __init__(self, dsn: str, *, connect_timeout: float = 10.0, reconnect_timeout: float = 60.0) -> None:
         self.dsn = dsn
         self.url = mask_url(dsn)
         self.connect_timeout = connect_timeout
+        self.reconnect_timeout = reconnect_timeout
         self._conn: Any = None
+        self._lock_conn: Any = None
+        self._lock_key: int | None = None
+        self._lock_stream: str | None = None
+        self._gave_up = False  # past reconnect_timeout: the run's end is recorded with one try
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url!r})"
@@ -167,7 +188,8 @@ class PostgresStore:
 
     @contextlib.asynccontextmanager
     async def lock(self, stream_id: str, timeout: float) -> AsyncIterator[None]:  # noqa: ASYNC109 - bounds the wait
-        """A session advisory lock per bot, on a connection of its own."""
+        """A session advisory lock per bot, on a connection of its own (taken again after a
+        reconnect)."""
         conn = await self._connect()
         key = _lock_key(stream_id)
         try:
@@ -179,12 +201,226 @@ class PostgresStore:
                         f"(waited {timeout:g}s; raise --lock-timeout to wait longer)"
                     )
                 await asyncio.sleep(0.1)
+            self._lock_conn, self._lock_key, self._lock_stream = conn, key, stream_id
             yield
         finally:
-            await conn.close()  # ends the session: the advisory lock goes with it
+            self._lock_key = self._lock_stream = None
+            lock_conn, self._lock_conn = self._lock_conn, None
+            for c in {id(conn): conn, id(lock_conn): lock_conn}.values():
+                if c is not None:
+                    with contextlib.suppress(Exception):  # a connection the server already closed
+                        await c.close(timeout=2)  # ends the session: the advisory lock goes with it
+
+    # -- the server going away -------------------------------------------------------------------
+    @staticmethod
+    def _lost(exc: BaseException) -> bool:
+        """Whether ``exc`` says the connection (not the statement) failed."""
+        import asyncpg
+
+        if isinstance(exc, OSError | TimeoutError | asyncpg.PostgresConnectionError):
+            return True
+        if isinstance(
+            exc,
+            asyncpg.exceptions.AdminShutdownError
+            | asyncpg.exceptions.CrashShutdownError
+            | asyncpg.exceptions.CannotConnectNowError
+            | asyncpg.exceptions.ConnectionDoesNotExistError,
+        ):
+            return True
+        return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
+
+    async def _retrying(
+        self,
+        operation: Callable[[], Awaitable[T]],
+        counts: Any = None,
+        committed: Callable[[], Awaitable[T | None]] | None = None,
+    ) -> T:
+        """Run ``operation`` (one transaction); when the connection is lost, reconnect and run
+        it again. ``counts`` (the run's) is restored to what it was before a failed attempt;
+        ``committed``, when given, is asked after a reconnect whether the lost attempt did
+        commit (its result then, else ``None``)."""
+        deadline: float | None = None
+        while True:
+            before = copy.copy(counts) if counts is not None else None
+            try:
+                return await operation()
+            except Exception as exc:
+                if not self._lost(exc) or self._gave_up:
+                    raise
+                if before is not None:
+                    counts.__dict__.update(before.__dict__)
+                if deadline is None:
+                    deadline = time.monotonic() + self.reconnect_timeout
+                await self._reconnect(deadline, exc)
+                if committed is not None:
+                    done = await committed()
+                    if done is not None:
+                        return done
+
+    async def _reconnect(self, deadline: float, cause: BaseException) -> None:
+        """A new connection (and the bot's lock again), with exponential backoff until ``deadline``."""
+        import asyncpg
+
+        started = time.monotonic()
+        reason = f"{type(cause).__name__}: {cause}".strip().rstrip(":")
+        logger.warning(
+            "%s: the connection was lost (%s); reconnecting for up to %.0fs",
+            self.url,
+            reason,
+            max(0.0, deadline - started),
+        )
+        if self._conn is not None:
+            self._conn.terminate()
+        self._conn = None
+        pause = 0.1
+        while True:
+            try:
+                conn = await asyncpg.connect(
+                    self.dsn, timeout=max(0.5, min(self.connect_timeout, deadline - time.monotonic()))
+                )
+                if self._lock_key is not None and not await self._lock_alive():
+                    lock_conn = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
+                    if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
+                        await lock_conn.close()
+                        await conn.close()
+                        raise StoreLockedError(
+                            f"another sync of {self._lock_stream} took the database {self.url} while it was "
+                            "unreachable; this sync stops (its committed batches stay)"
+                        )
+                    self._lock_conn = lock_conn
+            except StoreLockedError:
+                raise
+            except Exception as exc:
+                if not self._lost(exc) and not isinstance(exc, asyncpg.PostgresError):
+                    raise
+                if time.monotonic() + pause >= deadline:
+                    self._gave_up = True
+                    raise StoreUnavailableError(
+                        f"{self.url}: the database went away mid-sync ({reason}) and did not come back within "
+                        f"{self.reconnect_timeout:g}s (last: {type(exc).__name__}); every batch committed before "
+                        "stays: run the sync again once it is back (--db-retry-timeout to wait longer)"
+                    ) from None
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+                continue
+            self._conn = conn
+            logger.warning(
+                "%s: reconnected after %.1fs; continuing from the last committed batch",
+                self.url,
+                time.monotonic() - started,
+            )
+            return
+
+    # -- the Store protocol: each method one transaction, run again after a reconnect -----------
+    async def begin_run(self, stream_id: str, started_at: datetime) -> int:
+        return await self._retrying(lambda: self._begin_run(stream_id, started_at))
+
+    async def finish_run(
+        self, run_id: int, counts: RunCounts, status: str, finished_at: datetime, error: str | None
+    ) -> None:
+        if self._gave_up:  # the server did not come back in time: one more try, then leave it
+            with contextlib.suppress(Exception):
+                self._conn = await self._connect_quickly()
+            if self._conn is None:
+                raise StoreUnavailableError(
+                    f"{self.url}: still unreachable; run {run_id} stays 'running' "
+                    "until the next sync marks it interrupted"
+                )
+            self._gave_up = False
+        await self._retrying(lambda: self._finish_run(run_id, counts, status, finished_at, error), counts)
+
+    async def sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]:
+        return await self._retrying(lambda: self._sync_states(stream_id))
+
+    async def write_campaigns(
+        self, stream_id: str, run_id: int, campaigns: Sequence[tuple[str, Campaign]], at: datetime, counts: RunCounts
+    ) -> WriteCounts:
+        return await self._retrying(lambda: self._write_campaigns(stream_id, run_id, campaigns, at, counts), counts)
+
+    async def write_campaign_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        rows: Sequence[tuple[int, CampaignContact]],
+        at: datetime,
+        counts: RunCounts,
+        digests: Sequence[tuple[int, bytes]] = (),
+        fresh: bool = False,
+    ) -> WriteCounts:
+        async def committed() -> WriteCounts | None:
+            """A fresh batch is a plain insert: written already (its digests are there, they
+            commit together), it must not be sent again."""
+            if not fresh or not digests:
+                return None  # the compare path's upserts are safe to run again
+            stored = await self._page_digests(stream_id, campaign_id)
+            if all(stored.get(page) == digest for page, digest in digests):
+                counts.contacts_inserted += len(rows)
+                return WriteCounts(inserted=len(rows))
+            return None
+
+        return await self._retrying(
+            lambda: self._write_campaign_contacts(stream_id, run_id, campaign_id, rows, at, counts, digests, fresh),
+            counts,
+            committed,
+        )
+
+    async def finish_campaign_contacts(
+        self,
+        stream_id: str,
+        run_id: int,
+        campaign_id: str,
+        seen: AbstractSet[tuple[str, int]] | None,
+        status: str | None,
+        at: datetime,
+        counts: RunCounts,
+        pages: int | None = None,
+        rows: int | None = None,
+    ) -> int:
+        return await self._retrying(
+            lambda: self._finish_campaign_contacts(
+                stream_id, run_id, campaign_id, seen, status, at, counts, pages, rows
+            ),
+            counts,
+        )
+
+    async def page_digests(self, stream_id: str, campaign_id: str) -> dict[int, bytes]:
+        return await self._retrying(lambda: self._page_digests(stream_id, campaign_id))
+
+    async def write_list_contacts(
+        self, stream_id: str, run_id: int, list_id: str, rows: Sequence[Contact], at: datetime, counts: RunCounts
+    ) -> WriteCounts:
+        return await self._retrying(
+            lambda: self._write_list_contacts(stream_id, run_id, list_id, rows, at, counts), counts
+        )
+
+    async def finish_list_contacts(
+        self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
+    ) -> int:
+        return await self._retrying(
+            lambda: self._finish_list_contacts(stream_id, run_id, list_id, seen, at, counts), counts
+        )
+
+    async def _lock_alive(self) -> bool:
+        """Whether the lock's own connection (and so the lock) survived."""
+        conn = self._lock_conn
+        if conn is None or conn.is_closed():
+            return False
+        try:
+            await conn.fetchval("SELECT 1", timeout=2)
+        except Exception:
+            conn.terminate()
+            self._lock_conn = None
+            return False
+        return True
+
+    async def _connect_quickly(self) -> Any:
+        import asyncpg
+
+        return await asyncpg.connect(self.dsn, timeout=min(self.connect_timeout, 5.0))
 
     # -- runs ---------------------------------------------------------------------------------
-    async def begin_run(self, stream_id: str, started_at: datetime) -> int:
+    async def _begin_run(self, stream_id: str, started_at: datetime) -> int:
         async with self.conn.transaction():
             await self.conn.execute(
                 "UPDATE sync_runs SET status = 'interrupted' WHERE stream_id = $1 AND status = 'running'", stream_id
@@ -205,7 +441,7 @@ class PostgresStore:
             *(getattr(counts, name) for name in _RUN_FIELDS),
         )
 
-    async def finish_run(
+    async def _finish_run(
         self, run_id: int, counts: RunCounts, status: str, finished_at: datetime, error: str | None
     ) -> None:
         async with self.conn.transaction():
@@ -218,7 +454,7 @@ class PostgresStore:
                 error,
             )
 
-    async def sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]:
+    async def _sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]:
         records = await self.conn.fetch(
             "SELECT campaign_id, status, complete, rows, synced_at FROM campaign_sync_state WHERE stream_id = $1",
             stream_id,
@@ -229,7 +465,7 @@ class PostgresStore:
         }
 
     # -- campaigns ----------------------------------------------------------------------------
-    async def write_campaigns(
+    async def _write_campaigns(
         self, stream_id: str, run_id: int, campaigns: Sequence[tuple[str, Campaign]], at: datetime, counts: RunCounts
     ) -> WriteCounts:
         conn = self.conn
@@ -283,7 +519,7 @@ class PostgresStore:
         return result
 
     # -- campaign contacts --------------------------------------------------------------------
-    async def write_campaign_contacts(
+    async def _write_campaign_contacts(
         self,
         stream_id: str,
         run_id: int,
@@ -399,7 +635,7 @@ class PostgresStore:
                 [(stream_id, campaign_id, page, digest) for page, digest in digests],
             )
 
-    async def finish_campaign_contacts(
+    async def _finish_campaign_contacts(
         self,
         stream_id: str,
         run_id: int,
@@ -454,14 +690,14 @@ class PostgresStore:
             await self._save_counts(run_id, counts)
         return gone
 
-    async def page_digests(self, stream_id: str, campaign_id: str) -> dict[int, bytes]:
+    async def _page_digests(self, stream_id: str, campaign_id: str) -> dict[int, bytes]:
         records = await self.conn.fetch(
             "SELECT page, digest FROM page_digests WHERE stream_id = $1 AND campaign_id = $2", stream_id, campaign_id
         )
         return {r["page"]: bytes(r["digest"]) for r in records}
 
     # -- contact lists ------------------------------------------------------------------------
-    async def write_list_contacts(
+    async def _write_list_contacts(
         self, stream_id: str, run_id: int, list_id: str, rows: Sequence[Contact], at: datetime, counts: RunCounts
     ) -> WriteCounts:
         conn = self.conn
@@ -494,7 +730,7 @@ class PostgresStore:
             await self._save_counts(run_id, counts)
         return result
 
-    async def finish_list_contacts(
+    async def _finish_list_contacts(
         self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
     ) -> int:
         conn = self.conn
