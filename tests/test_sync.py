@@ -473,7 +473,7 @@ async def test_postgres_restarted_mid_sync_reconnects_and_continues(
     async with emulator_factory(campaigns=8, contacts=4_000, latency_ms=10, list_contacts=300) as emu:
         proc = await _sync_until_written(emu, restarted, 5_000, "--contact-list", contact_list_id(0))
         await asyncio.to_thread(own_cluster.restart)
-        out, err = await proc.communicate()
+        _, err = await proc.communicate()
         assert proc.returncode == 0, err.decode()
         text = err.decode()
         assert "reconnected after" in text and "Traceback" not in text
