@@ -17,7 +17,7 @@ import aiohttp
 import msgspec
 
 from korecampaign_async import KoreCampaignClient, RecordStream
-from korecampaign_async.models import CampaignContact, Envelope, PageData
+from korecampaign_async.models.records import CampaignContact, Envelope, PageData
 
 from .harness import EmulatorProcess
 

@@ -19,7 +19,7 @@ import msgspec
 from korecampaign_async import KoreCampaignClient
 from korecampaign_async.emulator import campaign_id
 from korecampaign_async.export import export_to_file
-from korecampaign_async.models import CampaignContact
+from korecampaign_async.models.records import CampaignContact
 
 from .harness import EmulatorProcess, RssSampler
 

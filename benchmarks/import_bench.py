@@ -22,7 +22,7 @@ import aiohttp
 import msgspec
 
 from korecampaign_async import KoreCampaignClient, RateLimit
-from korecampaign_async.write_models import ContactListSpec
+from korecampaign_async.models.writes import ContactListSpec
 
 from .harness import DEFAULTS, EmulatorProcess
 

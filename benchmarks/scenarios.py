@@ -23,9 +23,9 @@ from typing import Any
 import msgspec
 
 from korecampaign_async import KoreCampaignClient, RateLimit
-from korecampaign_async.check import seconds_for
+from korecampaign_async.cli.check import seconds_for
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
-from korecampaign_async.models import CampaignContact, Envelope, PageData
+from korecampaign_async.models.records import CampaignContact, Envelope, PageData
 
 from . import contenders, export_bench, import_bench, sync_bench
 from .harness import EmulatorProcess, Measurement, measure, measure_interleaved

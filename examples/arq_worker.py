@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from worker import ExportJob, handle_export
 
 from korecampaign_async import KoreCampaignClient, RedisRateLimit
-from korecampaign_async.ratelimit import parse_windows
+from korecampaign_async.ratelimit.windows import parse_windows
 
 REDIS_URL = os.environ.get("KORE_REDIS_URL", "redis://127.0.0.1:6379/0")
 

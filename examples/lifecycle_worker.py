@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from korecampaign_async import KoreCampaignClient, open_store, sync
-from korecampaign_async.cli_manage import read_contacts
-from korecampaign_async.models import CallerId, CallingDay, CallingHours, DialingStrategy, DncList
-from korecampaign_async.write_models import ContactList, ContactListSpec, VoiceCampaignSpec
+from korecampaign_async.cli.manage import read_contacts
+from korecampaign_async.models.records import CallerId, CallingDay, CallingHours, DialingStrategy, DncList
+from korecampaign_async.models.writes import ContactList, ContactListSpec, VoiceCampaignSpec
 
 
 def step(what: str, **fields: Any) -> None:

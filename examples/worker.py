@@ -31,7 +31,7 @@ from pathlib import Path
 
 from korecampaign_async import KoreCampaignClient, RateLimit
 from korecampaign_async.export import ExportResult, export_to_file
-from korecampaign_async.models import CampaignContact
+from korecampaign_async.models.records import CampaignContact
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 >>> from korecampaign_async import KoreCampaignClient, JWTAuth
 """
 
-from .auth import AuthProvider, JWTAuth, StaticTokenAuth
 from .client import KoreCampaignClient
 from .errors import (
     AuthenticationError,
@@ -26,7 +25,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .models import (
+from .models.records import (
     CallerId,
     CallingDay,
     CallingHours,
@@ -40,14 +39,7 @@ from .models import (
     Schedule,
     SmsMessage,
 )
-from .ratelimit import RateLimit, RateLimiter
-from .redis_ratelimit import RedisRateLimit  # imports redis-py only when used
-from .resources import Campaigns, ContactLists, ImportReport, RowProblem
-from .stores import Store, open_store
-from .streaming import RecordStream
-from .sync import FINAL_STATUSES, SyncReport, sync
-from .transport import ClientStats, Hooks, PageEvent, RequestEvent, ResponseEvent, RetryEvent, RetryPolicy
-from .write_models import (
+from .models.writes import (
     CallBack,
     CallBackResult,
     CampaignState,
@@ -63,6 +55,14 @@ from .write_models import (
     WeeklyRecurrence,
     WriteResult,
 )
+from .paging.stream import RecordStream
+from .ratelimit.shared import RedisRateLimit  # imports redis-py only when used
+from .ratelimit.windows import RateLimit, RateLimiter
+from .resources import Campaigns, ContactLists, ImportReport, RowProblem
+from .stores import Store, open_store
+from .sync import FINAL_STATUSES, SyncReport, sync
+from .transport.auth import AuthProvider, JWTAuth, StaticTokenAuth
+from .transport.core import ClientStats, Hooks, PageEvent, RequestEvent, ResponseEvent, RetryEvent, RetryPolicy
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m korecampaign_async`` runs the ``korecampaign`` command line."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

@@ -17,10 +17,18 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
-from .auth import AuthProvider, JWTAuth, resolve_auth
-from .concurrency import AdaptiveConcurrency
 from .errors import ConfigurationError, DecodeError, InvalidParameterError
-from .models import (
+from .models.checks import (
+    MAX_PAGE_SIZE,
+    check_campaign_type,
+    check_filters,
+    check_id,
+    check_iso_datetime,
+    check_limit,
+    check_page,
+    check_sort,
+)
+from .models.records import (
     Campaign,
     CampaignContact,
     CampaignFilters,
@@ -33,21 +41,13 @@ from .models import (
     PageData,
     to_page,
 )
-from .pagination import ChangePolicy, request_params
-from .ratelimit import RateLimit, RateLimiter
+from .paging.plan import ChangePolicy, request_params
+from .paging.stream import ReadingCell, RecordStream
+from .ratelimit.concurrency import AdaptiveConcurrency
+from .ratelimit.windows import RateLimit, RateLimiter
 from .resources import Campaigns, ContactLists
-from .streaming import ReadingCell, RecordStream
-from .transport import RAW_BODY, BodyDecoder, ClientStats, Hooks, RetryPolicy, Transport
-from .validation import (
-    MAX_PAGE_SIZE,
-    check_campaign_type,
-    check_filters,
-    check_id,
-    check_iso_datetime,
-    check_limit,
-    check_page,
-    check_sort,
-)
+from .transport.auth import AuthProvider, JWTAuth, resolve_auth
+from .transport.core import RAW_BODY, BodyDecoder, ClientStats, Hooks, RetryPolicy, Transport
 
 __all__ = ["ENV_VARS", "KoreCampaignClient"]
 
@@ -489,7 +489,7 @@ class KoreCampaignClient:
         number of campaigns and no campaign starves (slots are granted first come, first
         served). Records of one campaign keep their API order. See :mod:`korecampaign_async.multi`.
         """
-        from .multi import iter_contacts_of
+        from .paging.many import iter_contacts_of
 
         return iter_contacts_of(self, campaign_ids, per_campaign=per_campaign, max_campaigns=max_campaigns)
 

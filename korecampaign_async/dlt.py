@@ -29,8 +29,8 @@ import dlt
 import msgspec
 
 from .client import KoreCampaignClient
-from .models import CampaignType
-from .ordinals import Ordinals, keyed
+from .models.records import CampaignType
+from .stores.ordinals import Ordinals, keyed
 from .sync import FINAL_STATUSES
 
 __all__ = ["kore_campaigns"]

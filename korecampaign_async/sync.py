@@ -40,10 +40,10 @@ import msgspec
 from ._redact import mask_url, redact
 from .client import KoreCampaignClient
 from .errors import InvalidParameterError
-from .models import Campaign, CampaignContact, CampaignType, Contact
-from .ordinals import KeyedRows, Ordinals, keyed
+from .models.checks import check_campaign_type, check_id, check_iso_datetime
+from .models.records import Campaign, CampaignContact, CampaignType, Contact
 from .stores import CampaignSyncState, RunCounts, Store
-from .validation import check_campaign_type, check_id, check_iso_datetime
+from .stores.ordinals import KeyedRows, Ordinals, keyed
 
 __all__ = ["FINAL_STATUSES", "SyncReport", "sync"]
 

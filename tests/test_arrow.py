@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from korecampaign_async import Campaign, CampaignContact, Contact, InvalidParameterError
-from korecampaign_async.arrow import arrow_schema
 from korecampaign_async.emulator import campaign_id, contact_list_id
+from korecampaign_async.models.arrow import arrow_schema
 
 from .conftest import EmulatorFactory, make_client
 
@@ -74,8 +74,8 @@ async def test_polars_and_pandas_frames(emulator_factory: EmulatorFactory) -> No
 def test_column_buffer_chunks_hold_the_same_rows(chunk_rows: int) -> None:
     """Converting to Arrow every few rows (to bound the Python objects held) changes nothing
     in the rows taken, nested structs and lists included."""
-    from korecampaign_async.arrow import ColumnBuffer
     from korecampaign_async.emulator import Emulator
+    from korecampaign_async.models.arrow import ColumnBuffer
 
     campaigns = [msgspec.convert(Emulator().campaign(i), Campaign) for i in range(23)]
     buffer = ColumnBuffer(Campaign, chunk_rows=chunk_rows)

@@ -2,7 +2,7 @@ import jwt
 import pytest
 
 from korecampaign_async import ConfigurationError, JWTAuth, StaticTokenAuth
-from korecampaign_async.auth import resolve_auth
+from korecampaign_async.transport.auth import resolve_auth
 
 SECRET = "test-secret-that-is-long-enough-for-hs512-keys-0123456789abcdef-0123"
 

@@ -17,7 +17,7 @@ import pytest
 
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
 from korecampaign_async.export import columns_for, flatten
-from korecampaign_async.models import Campaign, CampaignContact, Contact
+from korecampaign_async.models.records import Campaign, CampaignContact, Contact
 
 from .conftest import EmulatorFactory
 
@@ -46,7 +46,7 @@ def expected_contacts(emu: Emulator, index: int, count: int) -> list[CampaignCon
 
 
 def csv_expected(records: list[Any], record_type: type[msgspec.Struct]) -> list[dict[str, str]]:
-    from korecampaign_async.export import _csv_cell
+    from korecampaign_async.export.columns import _csv_cell
 
     columns = columns_for(record_type)
     return [
@@ -324,9 +324,9 @@ async def test_budget_wait_is_shown_in_json_progress(emulator_factory: EmulatorF
 
 
 def test_progress_column_names_the_next_try() -> None:
-    from korecampaign_async.cli import _budget_column
-    from korecampaign_async.concurrency import AdaptiveConcurrency
-    from korecampaign_async.transport import ClientStats
+    from korecampaign_async.cli.main import _budget_column
+    from korecampaign_async.ratelimit.concurrency import AdaptiveConcurrency
+    from korecampaign_async.transport.core import ClientStats
 
     clock = [100.0]
     concurrency = AdaptiveConcurrency(4, clock=lambda: clock[0])

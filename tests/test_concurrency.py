@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from korecampaign_async.concurrency import AdaptiveConcurrency
+from korecampaign_async.ratelimit.concurrency import AdaptiveConcurrency
 
 
 class FakeTime:

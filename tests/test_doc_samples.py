@@ -224,7 +224,7 @@ def _calls() -> dict[str, tuple[Any, str, str, dict[str, str]]]:
     """page -> (SDK call given the client and the sample body, method, path, query we send)."""
     from msgspec import convert
 
-    from korecampaign_async.write_models import (
+    from korecampaign_async.models.writes import (
         CallBack,
         ContactListSpec,
         ContactListUpdate,

@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 
 from korecampaign_async.emulator import Emulator, campaign_id
-from korecampaign_async.models import CampaignContact
+from korecampaign_async.models.records import CampaignContact
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = [sys.executable, str(ROOT / "examples" / "worker.py")]

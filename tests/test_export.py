@@ -15,7 +15,7 @@ import pytest
 from korecampaign_async import AuthenticationError, OutputError
 from korecampaign_async.emulator import campaign_id
 from korecampaign_async.export import Checkpoint, JsonlSink, export_stream, export_to_file, open_sink
-from korecampaign_async.models import CampaignContact
+from korecampaign_async.models.records import CampaignContact
 
 from .conftest import EmulatorFactory, make_client
 
@@ -72,8 +72,9 @@ async def test_parquet_and_csv_hold_the_rows_of_the_jsonl_export(
 
     import pyarrow.parquet as pq
 
-    from korecampaign_async.export import _csv_cell, columns_for, export_to_file, flatten
-    from korecampaign_async.models import Campaign
+    from korecampaign_async.export import columns_for, export_to_file, flatten
+    from korecampaign_async.export.columns import _csv_cell
+    from korecampaign_async.models.records import Campaign
 
     record_type: type[msgspec.Struct] = CampaignContact if kind == "campaign-contacts" else Campaign
     async with emulator_factory(contacts=777, campaigns=70) as emu, make_client(emu) as client:
@@ -179,7 +180,8 @@ def test_csv_sink_writes_what_csv_writer_writes(tmp_path: Path, clean: bool) -> 
     import csv
     import io
 
-    from korecampaign_async.export import CsvSink, _csv_cell, columns_for, flatten
+    from korecampaign_async.export import CsvSink, columns_for, flatten
+    from korecampaign_async.export.columns import _csv_cell
 
     pages = []
     for seed in range(40):

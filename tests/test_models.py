@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from korecampaign_async.models import (
+from korecampaign_async.models.records import (
     Campaign,
     CampaignContact,
     CampaignFilters,

@@ -7,8 +7,8 @@ import random
 import msgspec
 import pytest
 
-from korecampaign_async.models import CampaignContact
-from korecampaign_async.ordinals import KeyedRows, Ordinals, keyed
+from korecampaign_async.models.records import CampaignContact
+from korecampaign_async.stores.ordinals import KeyedRows, Ordinals, keyed
 
 
 def _row(phone: str) -> CampaignContact:

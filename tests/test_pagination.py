@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from korecampaign_async import PaginationDriftError
-from korecampaign_async.models import Page
-from korecampaign_async.pagination import PaginationPlan, infer_reading, probe_params, request_params
+from korecampaign_async.models.records import Page
+from korecampaign_async.paging.plan import PaginationPlan, infer_reading, probe_params, request_params
 
 
 def page(

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from korecampaign_async import InvalidParameterError, RateLimit
-from korecampaign_async.ratelimit import PRESETS, SlidingWindowLog, parse_windows
+from korecampaign_async.ratelimit.windows import PRESETS, SlidingWindowLog, parse_windows
 
 from .test_concurrency import FakeTime
 

@@ -14,7 +14,7 @@ import pytest
 
 from korecampaign_async import RateLimiterUnavailableError, RedisRateLimit
 from korecampaign_async.emulator import Emulator, campaign_id
-from korecampaign_async.models import CampaignContact
+from korecampaign_async.models.records import CampaignContact
 
 from .conftest import EmulatorFactory, _free_port
 

@@ -11,8 +11,8 @@ import msgspec
 import pytest
 
 from korecampaign_async import InvalidParameterError, NotFoundError, OutcomeUnknownError, ValidationError
-from korecampaign_async.models import CallerId, CallingDay, CallingHours, DialingStrategy, DncList, SmsMessage
-from korecampaign_async.write_models import (
+from korecampaign_async.models.records import CallerId, CallingDay, CallingHours, DialingStrategy, DncList, SmsMessage
+from korecampaign_async.models.writes import (
     CallBack,
     DailyRecurrence,
     Recurrence,

@@ -19,7 +19,7 @@ from korecampaign_async import (
     OutcomeUnknownError,
     ValidationError,
 )
-from korecampaign_async.write_models import ContactListSpec, ContactListUpdate
+from korecampaign_async.models.writes import ContactListSpec, ContactListUpdate
 
 from .conftest import EmulatorFactory, make_client
 
@@ -253,7 +253,7 @@ async def test_a_lost_answer_on_a_list_without_duplicates_is_sent_again(emulator
 
 
 def test_bad_rows_are_named_with_their_line(tmp_path: Path) -> None:
-    from korecampaign_async.write_validation import check_contact_row
+    from korecampaign_async.models.write_checks import check_contact_row
 
     cases: Iterator[tuple[dict[str, Any], str | None]] = iter(
         [

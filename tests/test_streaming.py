@@ -2,9 +2,9 @@
 
 import asyncio
 
-from korecampaign_async.concurrency import AdaptiveConcurrency
-from korecampaign_async.models import Page
-from korecampaign_async.streaming import RecordStream
+from korecampaign_async.models.records import Page
+from korecampaign_async.paging.stream import RecordStream
+from korecampaign_async.ratelimit.concurrency import AdaptiveConcurrency
 
 LIMIT = 10
 

@@ -18,7 +18,7 @@ import pytest
 
 from korecampaign_async import KoreCampaignClient, StoreError, StoreLockedError, sync
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
-from korecampaign_async.models import CampaignContact
+from korecampaign_async.models.records import CampaignContact
 from korecampaign_async.stores import RunCounts, open_store, query
 from korecampaign_async.stores.sqlite import SQLiteStore
 

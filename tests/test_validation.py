@@ -8,7 +8,7 @@ import pytest
 from aioresponses import aioresponses
 
 from korecampaign_async import InvalidParameterError, KoreCampaignClient
-from korecampaign_async.validation import check_filters, check_iso_datetime, check_sort
+from korecampaign_async.models.checks import check_filters, check_iso_datetime, check_sort
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Literal
 
-from ..ratelimit import SlidingWindowLog, parse_windows
+from ..ratelimit.windows import SlidingWindowLog, parse_windows
 
 if TYPE_CHECKING:
     from .server import EmulatorConfig

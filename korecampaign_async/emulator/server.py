@@ -26,8 +26,8 @@ import jwt
 import msgspec
 from aiohttp import web
 
-from ..auth import JWTAuth, quiet_key_length_warning
-from ..ratelimit import parse_windows
+from ..ratelimit.windows import parse_windows
+from ..transport.auth import JWTAuth, quiet_key_length_warning
 from .data import (
     DIALING_MODES,
     STATUSES,

@@ -41,9 +41,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ..errors import DecodeError, InvalidParameterError, NotFoundError, OutcomeUnknownError
-from ..models import Campaign, CampaignType, Envelope
-from ..validation import check_campaign_type, check_id
-from ..write_models import (
+from ..models.checks import check_campaign_type, check_id
+from ..models.records import Campaign, CampaignType, Envelope
+from ..models.write_checks import check_call_backs, check_name, check_schedule, check_sms_campaign, check_voice_campaign
+from ..models.writes import (
     CallBack,
     CallBackResult,
     CallBackResults,
@@ -55,7 +56,6 @@ from ..write_models import (
     VoiceCampaignSpec,
     WriteResult,
 )
-from ..write_validation import check_call_backs, check_name, check_schedule, check_sms_campaign, check_voice_campaign
 from ._outcome import found_or_unknown
 
 if TYPE_CHECKING:

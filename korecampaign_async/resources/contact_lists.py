@@ -53,10 +53,10 @@ from ..errors import (
     OutcomeUnknownError,
     PaginationDriftError,
 )
-from ..models import Envelope
-from ..validation import check_id
-from ..write_models import ContactList, ContactListSpec, ContactListUpdate, ContactListUpdateResult
-from ..write_validation import check_contact_list_spec, check_contact_list_update, check_contact_row, check_name
+from ..models.checks import check_id
+from ..models.records import Envelope
+from ..models.write_checks import check_contact_list_spec, check_contact_list_update, check_contact_row, check_name
+from ..models.writes import ContactList, ContactListSpec, ContactListUpdate, ContactListUpdateResult
 from ._outcome import found_or_unknown
 
 if TYPE_CHECKING:

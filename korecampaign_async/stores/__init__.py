@@ -54,7 +54,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .._redact import mask_url
 from ..errors import StoreError
-from ..models import Campaign, CampaignContact, Contact
+from ..models.records import Campaign, CampaignContact, Contact
 
 __all__ = [
     "CampaignSyncState",

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from ..errors import SchemaVersionError, StoreError, StoreLockedError, StoreUnavailableError
-from ..models import Campaign, CampaignContact, Contact
+from ..models.records import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts, mask_url
 from .schema import (
     CONTACT_COLUMNS,

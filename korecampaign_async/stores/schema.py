@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from ..models import CampaignContact
+from ..models.records import CampaignContact
 
 __all__ = [
     "CONTACT_COLUMNS",

@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 import msgspec
 
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
-from ..models import Campaign, CampaignContact, Contact
-from ..ordinals import KeyedRows
+from ..models.records import Campaign, CampaignContact, Contact
 from . import CampaignSyncState, RunCounts, WriteCounts
+from .ordinals import KeyedRows
 from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, SCHEMA_VERSION, SQLITE_DDL, contact_values
 
 try:

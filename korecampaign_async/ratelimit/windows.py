@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 
 __all__ = ["PRESETS", "RateLimit", "RateLimiter", "SlidingWindowLog", "parse_windows"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .client import KoreCampaignClient
-from .models import CampaignContact
+from ..client import KoreCampaignClient
+from ..models.records import CampaignContact
 
 __all__ = ["CampaignReport", "gather_from_api", "gather_from_db", "render_html"]
 
@@ -64,7 +64,7 @@ async def gather_from_db(url: str, campaign_id: str, stream_id: str | None = Non
     outcome per day from its history table."""
     import json
 
-    from .stores import open_store, query
+    from ..stores import open_store, query
 
     store = open_store(url)
     await store.open()  # checks the database and its schema like a sync does

@@ -29,8 +29,8 @@ import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from .errors import InvalidParameterError, RateLimiterUnavailableError
-from .ratelimit import PRESETS, RateLimit, Window, _check_windows
+from ..errors import InvalidParameterError, RateLimiterUnavailableError
+from .windows import PRESETS, RateLimit, Window, _check_windows
 
 __all__ = ["RedisRateLimit", "SLIDING_WINDOW_LUA"]
 

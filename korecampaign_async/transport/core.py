@@ -34,9 +34,7 @@ from tenacity import (
 )
 from yarl import URL
 
-from .auth import AuthProvider
-from .concurrency import AdaptiveConcurrency
-from .errors import (
+from ..errors import (
     DecodeError,
     KoreAPIError,
     OutcomeUnknownError,
@@ -45,7 +43,9 @@ from .errors import (
     TransportError,
     error_for_status,
 )
-from .ratelimit import RateLimiter
+from ..ratelimit.concurrency import AdaptiveConcurrency
+from ..ratelimit.windows import RateLimiter
+from .auth import AuthProvider
 
 __all__ = [
     "RAW_BODY",

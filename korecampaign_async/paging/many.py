@@ -13,12 +13,12 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, cast
 
-from .errors import InvalidParameterError
-from .models import CampaignContact
-from .validation import check_id
+from ..errors import InvalidParameterError
+from ..models.checks import check_id
+from ..models.records import CampaignContact
 
 if TYPE_CHECKING:
-    from .client import KoreCampaignClient
+    from ..client import KoreCampaignClient
 
 __all__ = ["iter_contacts_of"]
 

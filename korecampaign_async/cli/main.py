@@ -42,10 +42,10 @@ from typing import Any, TextIO
 
 import msgspec
 
-from . import __version__
-from ._redact import mask_url, redact, remember_secret
-from .client import KoreCampaignClient
-from .errors import (
+from .. import __version__
+from .._redact import mask_url, redact, remember_secret
+from ..client import KoreCampaignClient
+from ..errors import (
     AuthenticationError,
     ConfigurationError,
     DecodeError,
@@ -65,12 +65,12 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .export import ExportResult, Format, Progress, export_many, export_to_file, infer_format, is_stream_target
-from .models import Campaign, CampaignContact, Contact
-from .ratelimit import RateLimit, parse_windows
-from .streaming import RecordStream
-from .transport import ClientStats, PageEvent, RetryPolicy
-from .validation import MAX_PAGE_SIZE
+from ..export import ExportResult, Format, Progress, export_many, export_to_file, infer_format, is_stream_target
+from ..models.checks import MAX_PAGE_SIZE
+from ..models.records import Campaign, CampaignContact, Contact
+from ..paging.stream import RecordStream
+from ..ratelimit.windows import RateLimit, parse_windows
+from ..transport.core import ClientStats, PageEvent, RetryPolicy
 
 __all__ = ["EXIT_CODES", "help_pages", "main"]
 
@@ -173,7 +173,7 @@ def build_client(args: argparse.Namespace, environ: dict[str, str] | None = None
     }
     spec = env.get("KORE_RATE_LIMIT", "").strip()
     if env.get("KORE_REDIS_URL"):
-        from .redis_ratelimit import RedisRateLimit
+        from ..ratelimit.shared import RedisRateLimit
 
         windows = parse_windows(spec) if spec else parse_windows("runtime")
         overrides["rate_limit"] = RedisRateLimit(env["KORE_REDIS_URL"], key=args.rate_limit_key, windows=windows)
@@ -485,7 +485,7 @@ def _db_url(args: argparse.Namespace) -> str:
 
 
 async def _run_sync(args: argparse.Namespace, client: KoreCampaignClient, reporter: Reporter, store: Any) -> int:
-    from .sync import sync
+    from ..sync import sync
 
     types = tuple(_split(args.type) or ("voice", "sms"))
     rows = 0
@@ -590,9 +590,9 @@ def _render_check(report: Any) -> str:
 
 async def _run_demo_sync(args: argparse.Namespace) -> int:
     """``korecampaign demo --db URL``: three syncs against the embedded emulator."""
-    from .emulator import EmulatorConfig, contact_list_id, run_emulator
-    from .stores import open_store
-    from .sync import sync
+    from ..emulator import EmulatorConfig, contact_list_id, run_emulator
+    from ..stores import open_store
+    from ..sync import sync
 
     config = EmulatorConfig(
         campaigns=8, contacts=max(1, args.contacts // 4), latency_ms=args.latency_ms / 10, list_contacts=1_000
@@ -623,7 +623,7 @@ async def _run_demo_sync(args: argparse.Namespace) -> int:
 
 
 async def _run_demo(args: argparse.Namespace) -> int:
-    from .emulator import EmulatorConfig, campaign_id, contact_list_id, run_emulator
+    from ..emulator import EmulatorConfig, campaign_id, contact_list_id, run_emulator
 
     if args.db:
         return await _run_demo_sync(args)
@@ -729,7 +729,7 @@ async def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
-    from .emulator import config_from_args, serve_forever
+    from ..emulator import config_from_args, serve_forever
 
     asyncio.run(serve_forever(config_from_args(args), args.host, args.port))
     return EXIT_OK
@@ -899,7 +899,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("id", metavar="CAMPAIGN_ID")
 
-    from .cli_manage import add_manage_parsers
+    from .manage import add_manage_parsers
 
     add_manage_parsers(sub, conn)
 
@@ -976,7 +976,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--contact-list", metavar="CONTACT_LIST_ID", help="also read one page of this contact list")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    from .emulator import add_emulator_arguments
+    from ..emulator import add_emulator_arguments
 
     p = sub.add_parser(
         "emulator",
@@ -1070,7 +1070,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _run_report(args, None)
     store: Any = None
     if args.command == "sync":
-        from .stores import open_store
+        from ..stores import open_store
 
         store = open_store(_db_url(args), reconnect_timeout=args.db_retry_timeout)
         await store.open()  # an unusable database fails here, before any API request
@@ -1089,7 +1089,7 @@ async def _dispatch_with(args: argparse.Namespace, store: Any) -> int:
             if args.command == "campaign":
                 return await _run_campaign(args, client)
             if args.command in ("campaigns", "contact-lists"):
-                from .cli_manage import run_manage
+                from .manage import run_manage
 
                 return await run_manage(args, client, reporter)
             if args.command == "check":

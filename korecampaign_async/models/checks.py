@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TypeGuard, cast
 
-from .errors import InvalidParameterError
-from .models import CampaignFilters, CampaignType, SortDirection
+from ..errors import InvalidParameterError
+from .records import CampaignFilters, CampaignType, SortDirection
 
 __all__ = [
     "CAMPAIGN_STATUSES",

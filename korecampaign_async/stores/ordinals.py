@@ -27,7 +27,7 @@ from itertools import repeat
 from operator import attrgetter
 from typing import Any, overload
 
-from .models import CampaignContact
+from ..models.records import CampaignContact
 
 __all__ = ["KeyedRows", "Ordinals", "keyed"]
 

@@ -45,8 +45,8 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from .errors import PaginationDriftError
-from .models import Page
+from ..errors import PaginationDriftError
+from ..models.records import Page
 
 __all__ = ["MAX_NOTES", "READINGS", "ChangePolicy", "PaginationPlan", "Reading", "infer_reading", "request_params"]
 

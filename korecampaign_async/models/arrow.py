@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import msgspec.inspect as mi
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .streaming import RecordStream
+    from ..paging.stream import RecordStream
 
 __all__ = ["ColumnBuffer", "arrow_schema", "record_batches"]
 
@@ -194,7 +194,7 @@ async def record_batches(
     """``pyarrow.RecordBatch`` es of ``rows`` rows (the last may be shorter) from ``stream``,
     page by page: memory holds at most one batch."""
     if not isinstance(rows, int) or rows < 1:
-        from .errors import InvalidParameterError
+        from ..errors import InvalidParameterError
 
         raise InvalidParameterError("rows", rows, "an integer >= 1")
     buffer = ColumnBuffer(record_type)

@@ -18,7 +18,7 @@ from typing import Literal, Protocol, runtime_checkable
 import jwt
 import jwt.warnings
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 __all__ = ["AuthProvider", "JWTAuth", "StaticTokenAuth", "resolve_auth"]
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import msgspec
 
-from .client import _CAMPAIGN_PAGE, _CONTACT_PAGE, KoreCampaignClient
-from .errors import AuthenticationError, KoreAPIError, KoreCampaignError, NotFoundError, RateLimitError
-from .models import Page, to_page
-from .pagination import READINGS, Reading, infer_reading, probe_params
-from .ratelimit import RateLimit, SlidingWindowLog, parse_windows
+from ..client import _CAMPAIGN_PAGE, _CONTACT_PAGE, KoreCampaignClient
+from ..errors import AuthenticationError, KoreAPIError, KoreCampaignError, NotFoundError, RateLimitError
+from ..models.records import Page, to_page
+from ..paging.plan import READINGS, Reading, infer_reading, probe_params
+from ..ratelimit.windows import RateLimit, SlidingWindowLog, parse_windows
 
 __all__ = ["MAX_REQUESTS", "CheckReport", "EndpointCheck", "run_check"]
 
@@ -108,7 +108,7 @@ async def run_check(
 ) -> CheckReport:
     """Run the check with ``client`` (build it with ``RetryPolicy(max_attempts=1)`` so each
     call costs one request). Ids are validated before any request."""
-    from .validation import check_id
+    from ..models.checks import check_id
 
     if campaign_id is not None:
         check_id(campaign_id, "campaign_id")

@@ -37,10 +37,10 @@ from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from .concurrency import AdaptiveConcurrency
-from .models import Page
-from .pagination import READINGS, ChangePolicy, PaginationPlan, Reading, infer_reading, probe_params
-from .transport import ClientStats, Hooks, PageEvent
+from ..models.records import Page
+from ..ratelimit.concurrency import AdaptiveConcurrency
+from ..transport.core import ClientStats, Hooks, PageEvent
+from .plan import READINGS, ChangePolicy, PaginationPlan, Reading, infer_reading, probe_params
 
 __all__ = ["ReadingCell", "RecordStream"]
 
@@ -302,13 +302,13 @@ class RecordStream(Generic[T]):
     def arrow_batches(self, rows: int = 65_536) -> AsyncIterator[Any]:
         """``pyarrow.RecordBatch`` es of ``rows`` rows, converted page by page (memory: one
         batch). Consumes the stream."""
-        from .arrow import record_batches
+        from ..models.arrow import record_batches
 
         return record_batches(self, self._typed(), rows)
 
     async def to_arrow(self) -> Any:
         """Every record as one ``pyarrow.Table`` with the record type's typed schema."""
-        from .arrow import _pyarrow, arrow_schema
+        from ..models.arrow import _pyarrow, arrow_schema
 
         batches = [batch async for batch in self.arrow_batches()]
         return _pyarrow().Table.from_batches(batches, schema=arrow_schema(self._typed()))
@@ -318,7 +318,7 @@ class RecordStream(Generic[T]):
         try:
             import polars
         except ImportError:
-            from .errors import ConfigurationError
+            from ..errors import ConfigurationError
 
             raise ConfigurationError("to_polars() needs polars: pip install polars", missing=["polars"]) from None
         return polars.from_arrow(await self.to_arrow())
@@ -328,7 +328,7 @@ class RecordStream(Generic[T]):
         try:
             import pandas  # noqa: F401
         except ImportError:
-            from .errors import ConfigurationError
+            from ..errors import ConfigurationError
 
             raise ConfigurationError("to_pandas() needs pandas: pip install pandas", missing=["pandas"]) from None
         return (await self.to_arrow()).to_pandas()
