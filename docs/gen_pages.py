@@ -11,7 +11,7 @@ import mkdocs_gen_files
 os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal width: fix it for the page
 
 import korecampaign_async
-from korecampaign_async.cli.main import help_pages
+from korecampaign_async.cli import help_pages
 
 GROUPS = {
     "Client": ["KoreCampaignClient", "RecordStream", "ClientStats", "RetryPolicy"],

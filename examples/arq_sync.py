@@ -29,7 +29,7 @@ from arq.connections import RedisSettings
 from arq.worker import run_worker
 
 from korecampaign_async import KoreCampaignClient, RedisRateLimit, open_store, sync
-from korecampaign_async.cli.main import read_env_file
+from korecampaign_async.cli.settings import read_env_file
 from korecampaign_async.ratelimit.windows import parse_windows
 
 REDIS_URL = os.environ.get("KORE_REDIS_URL", "redis://127.0.0.1:6379/0")

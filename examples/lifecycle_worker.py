@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from korecampaign_async import KoreCampaignClient, open_store, sync
-from korecampaign_async.cli.manage import read_contacts
+from korecampaign_async.cli.manage_command import read_contacts
 from korecampaign_async.models.records import CallerId, CallingDay, CallingHours, DialingStrategy, DncList
 from korecampaign_async.models.writes import ContactList, ContactListSpec, VoiceCampaignSpec
 

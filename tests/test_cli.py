@@ -324,7 +324,7 @@ async def test_budget_wait_is_shown_in_json_progress(emulator_factory: EmulatorF
 
 
 def test_progress_column_names_the_next_try() -> None:
-    from korecampaign_async.cli.main import _budget_column
+    from korecampaign_async.cli.reporter import _budget_column
     from korecampaign_async.ratelimit.concurrency import AdaptiveConcurrency
     from korecampaign_async.transport.core import ClientStats
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from korecampaign_async.cli.main import help_pages
+from korecampaign_async.cli import help_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]

@@ -35,12 +35,13 @@ from ..models.writes import (
     WeeklyRecurrence,
 )
 from ..resources.contact_lists import ImportProgress, UnreadableRow
+from .options import CommonOptions
 
 if TYPE_CHECKING:
     from ..client import KoreCampaignClient
-    from .main import Reporter
+    from .reporter import Reporter
 
-__all__ = ["add_manage_parsers", "read_contacts", "run_manage"]
+__all__ = ["add_parser", "read_contacts", "run"]
 
 _pretty = msgspec.json.Encoder()
 
@@ -115,7 +116,7 @@ def read_contacts(path: str, fmt: str | None = None) -> tuple[Iterator[Any], int
     return (csv_rows(), 2) if kind == "csv" else (jsonl_rows(), 1)
 
 
-async def run_manage(args: argparse.Namespace, client: KoreCampaignClient, reporter: Reporter) -> int:
+async def run(args: argparse.Namespace, client: KoreCampaignClient, reporter: Reporter) -> int:
     """Run one ``campaigns`` or ``contact-lists`` subcommand; returns the exit code."""
     if args.command == "campaigns":
         return await _campaigns(args, client)
@@ -251,8 +252,9 @@ async def _contact_lists(args: argparse.Namespace, client: KoreCampaignClient, r
     return 0
 
 
-def add_manage_parsers(sub: Any, conn: argparse.ArgumentParser) -> None:
+def add_parser(sub: Any, common: CommonOptions) -> None:
     """Add ``campaigns`` and ``contact-lists`` to the ``korecampaign`` subcommands."""
+    conn = common.connection
     raw = argparse.RawDescriptionHelpFormatter
     out = argparse.ArgumentParser(add_help=False)
     out.add_argument("--json", action="store_true", help="print the API's answer as JSON")
