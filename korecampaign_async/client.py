@@ -4,7 +4,7 @@ Every method validates its arguments first (raising
 :class:`~korecampaign_async.errors.InvalidParameterError` before any I/O), builds the
 documented request, and decodes the answer straight into the structs of
 :mod:`korecampaign_async.models`. The ``iter_*`` methods return a
-:class:`~korecampaign_async.streaming.RecordStream` that pages concurrently.
+:class:`~korecampaign_async.paging.stream.RecordStream` that pages concurrently.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class KoreCampaignClient:
         timeout: seconds for one request attempt.
         page_size: page size of the ``iter_*`` methods; the largest allowed (100) by default.
         on_change: what paging does when the result set changes mid-export ("raise" or
-            "extend"); see :mod:`korecampaign_async.pagination`.
+            "extend"); see :mod:`korecampaign_async.paging.plan`.
         strict: exact paging checks: every page but the last full, the last holding exactly
             what ``totalResults`` leaves, both totals agreeing. Off by default: a real server
             may count rows it does not serve, and the export then follows the rows and
@@ -487,7 +487,7 @@ class KoreCampaignClient:
         ``max_concurrency`` with ``per_campaign`` pages each) and each has at most
         ``per_campaign`` pages in flight or buffered, so memory stays bounded whatever the
         number of campaigns and no campaign starves (slots are granted first come, first
-        served). Records of one campaign keep their API order. See :mod:`korecampaign_async.multi`.
+        served). Records of one campaign keep their API order. See :mod:`korecampaign_async.paging.many`.
         """
         from .paging.many import iter_contacts_of
 

@@ -1,5 +1,5 @@
 """``python -m korecampaign_async.emulator``."""
 
-from .server import main
+from .cli import main
 
 raise SystemExit(main())

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from ..ratelimit.windows import SlidingWindowLog, parse_windows
 
 if TYPE_CHECKING:
-    from .server import EmulatorConfig
+    from .config import EmulatorConfig
 
 __all__ = ["RATE_LIMIT_MESSAGE", "FaultKind", "Faults", "RateGate"]
 

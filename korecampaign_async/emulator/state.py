@@ -22,7 +22,7 @@ from .._files import write_json_atomically
 from .data import BOT_STATUSES, DISPOSITIONS, OUTCOMES, contact_list_id, iso, list_contact, list_name
 
 if TYPE_CHECKING:
-    from .server import EmulatorConfig
+    from .config import EmulatorConfig
 
 __all__ = ["State"]
 

@@ -22,7 +22,7 @@ __all__ = ["ParquetSink"]
 class ParquetSink:
     """Parquet with a typed schema (pyarrow, extra ``parquet``).
 
-    The schema is the record type's Arrow schema (:func:`korecampaign_async.arrow.arrow_schema`:
+    The schema is the record type's Arrow schema (:func:`korecampaign_async.models.arrow.arrow_schema`:
     nested objects as structs, lists as lists). Pages are gathered column by column and
     written as row groups of ``row_group_rows`` rows as they fill (memory: about two row
     groups), by a writer thread: pyarrow encodes and compresses without the GIL, so the
@@ -70,7 +70,7 @@ class ParquetSink:
         self._pool = memory_pool if memory_pool is not None else pa.system_memory_pool()
         self.path = path
         self.record_type = record_type
-        # the schema columnar output uses too (korecampaign_async.arrow): nested objects as
+        # the schema columnar output uses too (korecampaign_async.models.arrow): nested objects as
         # structs, lists as lists, timestamps in UTC
         self.schema = arrow_schema(record_type)
         self.dir = path + ".parts"

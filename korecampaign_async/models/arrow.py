@@ -18,17 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import operator
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
 
 from ..errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from ..paging.stream import RecordStream
+from .records import Page
 
 __all__ = ["ColumnBuffer", "arrow_schema", "record_batches"]
 
@@ -189,23 +187,23 @@ class ColumnBuffer:
 
 
 async def record_batches(
-    stream: RecordStream[Any], record_type: type[msgspec.Struct], rows: int = 65_536
+    pages: AsyncIterable[Page[Any]], record_type: type[msgspec.Struct], rows: int = 65_536
 ) -> AsyncIterator[Any]:
-    """``pyarrow.RecordBatch`` es of ``rows`` rows (the last may be shorter) from ``stream``,
-    page by page: memory holds at most one batch."""
+    """``pyarrow.RecordBatch`` es of ``rows`` rows (the last may be shorter) from ``pages``
+    (a stream's :meth:`~korecampaign_async.paging.stream.RecordStream.pages`), page by page:
+    memory holds at most one batch. Below the read path: it takes pages, not a stream."""
     if not isinstance(rows, int) or rows < 1:
         from ..errors import InvalidParameterError
 
         raise InvalidParameterError("rows", rows, "an integer >= 1")
     buffer = ColumnBuffer(record_type)
-    async with stream:
-        async for page in stream.pages():
-            results = page.results
-            while results:
-                room = rows - len(buffer)
-                buffer.extend(results[:room])
-                results = results[room:]
-                if len(buffer) >= rows:
-                    yield buffer.take()
+    async for page in pages:
+        results = page.results
+        while results:
+            room = rows - len(buffer)
+            buffer.extend(results[:room])
+            results = results[room:]
+            if len(buffer) >= rows:
+                yield buffer.take()
     if len(buffer):
         yield buffer.take()

@@ -9,7 +9,7 @@ SMS sample ``template_name``, the add-contacts page ``contact_list_name`` and fr
 contact keys (``"first name"``), and those spellings are kept exactly.
 
 The campaign bodies are built by :mod:`korecampaign_async.resources.campaigns`, which
-validates them first (:mod:`korecampaign_async.write_validation`); these structs also
+validates them first (:mod:`korecampaign_async.models.write_checks`); these structs also
 decode every documented sample response (``tests/test_doc_samples.py``).
 """
 

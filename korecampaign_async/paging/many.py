@@ -1,6 +1,6 @@
 """Read many campaigns at once under one client's budget.
 
-Each campaign is a :class:`~korecampaign_async.streaming.RecordStream` with a small
+Each campaign is a :class:`~korecampaign_async.paging.stream.RecordStream` with a small
 prefetch window (``per_campaign`` pages); at most ``max_campaigns`` run at once; their
 pages meet in one bounded queue. Because every request goes through the client's single
 FIFO concurrency limiter and rate limit, campaigns take turns: none starves and the

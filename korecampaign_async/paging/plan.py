@@ -1,7 +1,7 @@
 """The paging plan: which pages to fetch, with which ``page``/``skip`` values, in what
 order, when the export has ended, and what to do when the result set moves under it.
 Pure code, no I/O (as gidgethub's ``sansio``): the executor in
-:mod:`korecampaign_async.streaming` asks the plan what to fetch and hands every page back,
+:mod:`korecampaign_async.paging.stream` asks the plan what to fetch and hands every page back,
 in page order, for checking.
 
 Rules (``docs/api-notes.md`` gives the reasons):

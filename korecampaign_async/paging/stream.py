@@ -1,4 +1,4 @@
-"""Execute a :class:`~korecampaign_async.pagination.PaginationPlan`: fetch pages
+"""Execute a :class:`~korecampaign_async.paging.plan.PaginationPlan`: fetch pages
 concurrently, hand them out in page order, keep memory bounded, clean up on exit.
 
 At most ``prefetch`` pages are fetched or buffered ahead of the consumer, so memory is
@@ -16,7 +16,7 @@ makes that happen at a known point.
 
 **The server's ``page``/``skip`` reading** (endpoints that take both) is learned once per
 client and endpoint, by one probe before the first fan-out (see
-:mod:`korecampaign_async.pagination`), kept in a :class:`ReadingCell` the client owns, and
+:mod:`korecampaign_async.paging.plan`), kept in a :class:`ReadingCell` the client owns, and
 logged once at INFO.
 
 **Discrepancies** the plan tolerates (totals that disagree, short or empty pages, fewer
@@ -133,7 +133,7 @@ class RecordStream(Generic[T]):
             its ``materialize`` decodes them, so pages wait in the buffer as compact JSON
             and their records are decoded just before they are used; an error it raises
             stops the stream at that page.
-        limit: the page size requested (see :class:`~korecampaign_async.pagination.PaginationPlan`).
+        limit: the page size requested (see :class:`~korecampaign_async.paging.plan.PaginationPlan`).
         start_page: the first page to fetch (``> 1`` when resuming).
         prefetch: at most this many pages fetched or buffered ahead of the consumer.
         max_running: worker coroutines fetching pages (the client's concurrency).
@@ -293,18 +293,20 @@ class RecordStream(Generic[T]):
         """Gather every record into a list (convenient for small result sets only)."""
         return [record async for record in self]
 
-    # -- columnar output (extra "arrow"; see korecampaign_async.arrow) ------------------------
+    # -- columnar output (extra "arrow"; see korecampaign_async.models.arrow) -----------------
     def _typed(self) -> type[Any]:
         if self.record_type is None:
             raise TypeError("this stream was built without a record_type: no Arrow schema to derive")
         return self.record_type
 
-    def arrow_batches(self, rows: int = 65_536) -> AsyncIterator[Any]:
+    async def arrow_batches(self, rows: int = 65_536) -> AsyncIterator[Any]:
         """``pyarrow.RecordBatch`` es of ``rows`` rows, converted page by page (memory: one
         batch). Consumes the stream."""
         from ..models.arrow import record_batches
 
-        return record_batches(self, self._typed(), rows)
+        async with self:
+            async for batch in record_batches(self.pages(), self._typed(), rows):
+                yield batch
 
     async def to_arrow(self) -> Any:
         """Every record as one ``pyarrow.Table`` with the record type's typed schema."""

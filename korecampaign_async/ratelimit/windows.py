@@ -5,7 +5,7 @@ together (e.g. 600 per 60 s *and* 18,000 per hour).
 wraps it with an asyncio wait. Why not ``aiolimiter``: its leaky bucket lets a full
 bucket's burst through and then keeps draining, so it admits up to twice the budget in
 one rolling window, which is exactly what makes Kore answer 429. A sliding log is exact.
-For a budget shared by several processes see :mod:`korecampaign_async.redis_ratelimit`.
+For a budget shared by several processes see :mod:`korecampaign_async.ratelimit.shared`.
 """
 
 from __future__ import annotations

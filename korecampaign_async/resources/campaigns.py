@@ -137,7 +137,7 @@ class Campaigns:
     async def create(self, spec: VoiceCampaignSpec | SmsCampaignSpec) -> Campaign:
         """Create a voice or SMS campaign (``POST campaign?campaignType=``).
 
-        The spec is checked first (:mod:`korecampaign_async.write_validation`). The answer's
+        The spec is checked first (:mod:`korecampaign_async.models.write_checks`). The answer's
         campaign is returned (status ``Preparing`` at first: Kore prepares it
         asynchronously). Never sent twice: see the module's table."""
         ctype, body = _checked(spec)

@@ -4,7 +4,7 @@ Import (:meth:`ContactLists.import_contacts`) is the one documented way to add c
 API 1.1's ``POST .../campaign/contactList/addContacts``, which addresses the list by
 **name** and answers only "Contacts queued for addition". So:
 
-* every row is checked before it joins a batch (:func:`~korecampaign_async.write_validation.check_contact_row`);
+* every row is checked before it joins a batch (:func:`~korecampaign_async.models.write_checks.check_contact_row`);
   a bad row is reported with its line number and never sent;
 * batches go out concurrently through the client's transport: the same rate budget,
   adaptive concurrency and 429 handling as the reads;

@@ -25,7 +25,7 @@ and one line in :func:`open_store`. The contract each method keeps:
   transaction (a page whose digest is unchanged is then skipped by the next sync).
   ``fresh=True`` promises that the campaign had no stored rows when this pass began (it has
   no page digests), so the rows can be bulk-inserted without comparing. Its ``rows`` are
-  ``(ordinal, row)`` pairs; the sync passes a :class:`~korecampaign_async.ordinals.KeyedRows`,
+  ``(ordinal, row)`` pairs; the sync passes a :class:`~korecampaign_async.stores.ordinals.KeyedRows`,
   whose ``ordinals`` and ``rows`` lists a store may read directly instead of taking pairs apart.
 * Stores choose how rows reach the engine, and should keep the engine's work off the event
   loop's thread and its GIL: SQLite binds a batch to multi-row ``INSERT ... VALUES``
@@ -35,7 +35,7 @@ and one line in :func:`open_store`. The contract each method keeps:
   not see get ``gone_at`` (never deleted; ``seen=None`` for a *fresh* pass, one that began
   with no stored rows, where nothing can be gone and ``rows`` gives the count). A campaign's
   ``seen`` is a read-only set of ``(phone_number, ordinal)`` keys (``in``, iteration,
-  ``len``; the sync passes its :class:`~korecampaign_async.ordinals.Ordinals`), and the
+  ``len``; the sync passes its :class:`~korecampaign_async.stores.ordinals.Ordinals`), and the
   campaign's sync state records whether
   its contacts are complete (what lets the next sync skip a final campaign).
 

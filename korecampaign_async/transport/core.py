@@ -1,7 +1,7 @@
 """The I/O layer: one pooled aiohttp session, retries, pacing, statistics and hooks.
 
 :class:`Transport` sends one logical request and returns the decoded body. Around each
-attempt it takes a slot from the client's :class:`~korecampaign_async.concurrency.AdaptiveConcurrency`,
+attempt it takes a slot from the client's :class:`~korecampaign_async.ratelimit.concurrency.AdaptiveConcurrency`,
 then a token from the optional rate limit (right before sending, so the budget is
 counted when the server sees the request), and classifies the answer:
 
@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
@@ -46,6 +45,7 @@ from ..errors import (
 from ..ratelimit.concurrency import AdaptiveConcurrency
 from ..ratelimit.windows import RateLimiter
 from .auth import AuthProvider
+from .events import ClientStats, Hooks, PageEvent, RequestEvent, ResponseEvent, RetryEvent
 
 __all__ = [
     "RAW_BODY",
@@ -165,139 +165,6 @@ class RetryPolicy:
         return min(self.max_attempts, self.status_attempts.get(status, self.max_attempts))
 
 
-@dataclass(frozen=True)
-class RequestEvent:
-    """Passed to ``on_request`` before an attempt is sent."""
-
-    method: str
-    path: str
-    attempt: int
-
-
-@dataclass(frozen=True)
-class ResponseEvent:
-    """Passed to ``on_response`` when an attempt got an HTTP answer."""
-
-    method: str
-    path: str
-    attempt: int
-    status: int
-    elapsed: float
-    bytes: int
-
-
-@dataclass(frozen=True)
-class RetryEvent:
-    """Passed to ``on_retry`` before sleeping for another attempt."""
-
-    method: str
-    path: str
-    attempt: int
-    cause: str
-    wait: float
-
-
-@dataclass(frozen=True)
-class PageEvent:
-    """Passed to ``on_page`` each time a page has been checked and handed to the caller."""
-
-    path: str
-    page: int
-    records: int
-    total_pages: int | None
-    total_results: int | None
-
-
-@dataclass
-class Hooks:
-    """Instrumentation callbacks; each is called synchronously and must be quick.
-    Exceptions raised by a hook propagate (a broken metric should be noticed)."""
-
-    on_request: Callable[[RequestEvent], None] | None = None
-    on_response: Callable[[ResponseEvent], None] | None = None
-    on_retry: Callable[[RetryEvent], None] | None = None
-    on_page: Callable[[PageEvent], None] | None = None
-
-
-@dataclass
-class ClientStats:
-    """Counters of one client, live. ``wasted_requests`` are attempts that did not yield
-    data (429s, retried failures): each one costs rate budget for nothing."""
-
-    requests: int = 0
-    responses: Counter[int] = field(default_factory=Counter)
-    pages: int = 0
-    records: int = 0
-    bytes_received: int = 0
-    retries: Counter[str] = field(default_factory=Counter)
-    throttled: int = 0
-    wasted_requests: int = 0
-    #: records ``totalResults`` promised that the server did not serve (summed over streams)
-    shortfall: int = 0
-    #: records served beyond ``totalResults``
-    surplus: int = 0
-    #: tolerated paging discrepancies (totals that disagree, short or empty pages)
-    discrepancies: int = 0
-    #: requests spent learning how the server reads ``page``/``skip`` (not pages delivered)
-    probe_requests: int = 0
-    #: the learned reading per endpoint (``"page"`` or ``"skip"``)
-    paging_readings: dict[str, str] = field(default_factory=dict)
-    #: wall-clock time (``time.time()``) of the next try while the client holds for the rate
-    #: budget, else the last one (compare with ``time.time()``)
-    budget_wait_until: float | None = None
-    _concurrency: AdaptiveConcurrency | None = field(default=None, repr=False)
-
-    @property
-    def concurrency_limit(self) -> int:
-        """The current in-flight limit (lowered after 429s when adaptive)."""
-        return self._concurrency.limit if self._concurrency else 0
-
-    @property
-    def pace(self) -> float | None:
-        """Requests per second the client learned from 429s (None until it had to)."""
-        return self._concurrency.current_pace() if self._concurrency else None
-
-    @property
-    def holds(self) -> int:
-        """Times the client held every request for the rate budget (429s without Retry-After)."""
-        return self._concurrency.holds if self._concurrency else 0
-
-    @property
-    def waiting_for_budget(self) -> float:
-        """Seconds until the next try while the client waits for the rate budget, else 0."""
-        if self.budget_wait_until is None or self._concurrency is None:
-            return 0.0
-        remaining = self._concurrency.paused_until - self._concurrency._clock()
-        return max(0.0, remaining)
-
-    @property
-    def paused_seconds(self) -> float:
-        """Total time requests spent held by ``Retry-After`` pauses."""
-        return self._concurrency.paused_seconds if self._concurrency else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready snapshot."""
-        return {
-            "requests": self.requests,
-            "responses": {str(k): v for k, v in sorted(self.responses.items())},
-            "pages": self.pages,
-            "records": self.records,
-            "bytes_received": self.bytes_received,
-            "retries": dict(self.retries),
-            "throttled": self.throttled,
-            "wasted_requests": self.wasted_requests,
-            "shortfall": self.shortfall,
-            "surplus": self.surplus,
-            "discrepancies": self.discrepancies,
-            "probe_requests": self.probe_requests,
-            "paging_readings": dict(self.paging_readings),
-            "concurrency_limit": self.concurrency_limit,
-            "pace": None if self.pace is None else round(self.pace, 2),
-            "paused_seconds": round(self.paused_seconds, 3),
-            "holds": self.holds,
-        }
-
-
 class _RetryBudget:
     """Retry accounting of one request: attempts and time that count against the policy,
     and waits for the rate budget that do not.
@@ -306,7 +173,7 @@ class _RetryBudget:
     not the request's failure: every request would get it until the window frees, so it
     neither uses an attempt nor the ``max_time`` clock; ``max_budget_wait`` bounds a run
     of them instead. Its wait is the server's ``Retry-After`` when given, else nothing here:
-    the client-wide hold in :class:`~korecampaign_async.concurrency.AdaptiveConcurrency`
+    the client-wide hold in :class:`~korecampaign_async.ratelimit.concurrency.AdaptiveConcurrency`
     keeps the request until a probe is admitted."""
 
     __slots__ = ("attempts", "budget_since", "budget_time", "policy", "started")
