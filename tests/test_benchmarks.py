@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_tiny_run_writes_results(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--tiny", "--out", str(tmp_path)],
@@ -33,6 +36,7 @@ def test_tiny_run_writes_results(tmp_path: Path) -> None:
     assert (tmp_path / result.stem / "cpu-profile.txt").exists()
 
 
+@pytest.mark.slow
 def test_check_flag_names_missed_targets(tmp_path: Path) -> None:
     """--check exits 1 and names each missed target (the tiny budget run cannot reach the
     share-of-budget goal in a one-second window, so at least that one is missed)."""

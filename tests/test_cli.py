@@ -158,6 +158,7 @@ async def _wait_for_requests(emu: Emulator, count: int, proc: asyncio.subprocess
 @pytest.mark.parametrize(
     ("fmt", "sig"), [("jsonl", signal.SIGKILL), ("csv", signal.SIGINT), ("parquet", signal.SIGTERM)]
 )
+@pytest.mark.slow
 async def test_resume_after_interruption_yields_exact_rows(
     emulator_factory: EmulatorFactory, tmp_path: Path, fmt: str, sig: int
 ) -> None:
@@ -280,6 +281,7 @@ async def test_exit_codes_for_api_errors(emulator: Emulator) -> None:
     assert rc == 6 and "after 2 attempt" in err
 
 
+@pytest.mark.slow
 async def test_help_version_and_examples() -> None:
     rc, out, _ = await run_cli("--version", env=cli_env())
     assert rc == 0 and out.startswith("korecampaign 0.")
@@ -309,6 +311,7 @@ async def test_demo_finishes_and_prints_summary(tmp_path: Path) -> None:
     assert len(out.read_bytes().splitlines()) == 3000
 
 
+@pytest.mark.slow
 async def test_budget_wait_is_shown_in_json_progress(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
     """Hint-less 429s from two hidden windows: the export completes and says when it waits."""
     async with emulator_factory(contacts=4_000, rate_limit="10/0.5s,30/3s", rate_limit_retry_after=False) as emu:

@@ -12,6 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from korecampaign_async import KoreCampaignClient
 
 from .conftest import EmulatorFactory
@@ -60,6 +62,7 @@ async def list_numbers(emu: Any, list_id: str) -> Counter[str]:
         return Counter([c.phone_number async for c in client.iter_contact_list(list_id)])
 
 
+@pytest.mark.slow
 async def test_lists_and_campaigns_lifecycle(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
     async with emulator_factory(run_seconds=0.5, prepare_seconds=0.1) as emu:
         env = cli_env(emu)
@@ -163,11 +166,13 @@ async def _import_killed_then_resumed(emu: Any, tmp_path: Path, rows: int, *, se
     assert not checkpoint.exists()
 
 
+@pytest.mark.slow
 async def test_import_killed_and_resumed_is_exactly_once(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
     async with emulator_factory(latency_ms=25) as emu:
         await _import_killed_then_resumed(emu, tmp_path, 12_000, settle="0.3")
 
 
+@pytest.mark.slow
 async def test_import_killed_while_queued_batches_land_is_exactly_once(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from korecampaign_async.emulator import Emulator, campaign_id
 from korecampaign_async.models.records import CampaignContact
@@ -90,6 +91,7 @@ async def test_worker_sigterm_then_resume(tmp_path: Path) -> None:
     assert not any(c.exists() for c in checkpoints)
 
 
+@pytest.mark.slow
 async def test_arq_fleet_exports_with_a_shared_budget(redis_url: str, tmp_path: Path) -> None:
     """Two arq workers (burst mode) drain the same queue, sharing one Redis budget."""
     import os
@@ -136,6 +138,7 @@ async def test_arq_fleet_exports_with_a_shared_budget(redis_url: str, tmp_path: 
         assert emu.stats.duplicate_pages() == {}
 
 
+@pytest.mark.slow
 async def test_arq_fleet_syncs_two_bots_into_one_postgres(redis_url: str, postgres_url: str, tmp_path: Path) -> None:
     """Two bots, two arq workers, one PostgreSQL: the syncs run at the same time and each bot's
     rows land once, under its own stream_id."""
@@ -184,6 +187,7 @@ async def test_arq_fleet_syncs_two_bots_into_one_postgres(redis_url: str, postgr
     assert first["started_at"] < second["finished_at"] and second["started_at"] < first["finished_at"], "not concurrent"
 
 
+@pytest.mark.slow
 async def test_lifecycle_worker_from_segment_to_synced_outcomes(tmp_path: Path) -> None:
     """segment file -> list -> import -> campaign -> start -> Completed -> sync, in one command."""
     import csv

@@ -24,6 +24,7 @@ def within(times: list[float], limit: int, period: float) -> bool:
     return all(sum(1 for u in times[i:] if u - t < period) <= limit for i, t in enumerate(times))
 
 
+@pytest.mark.xdist_group("timing")
 async def test_shared_windows_hold_across_limiters(redis_url: str) -> None:
     key = f"test:{uuid.uuid4()}"
     windows = [(10, 0.5), (25, 2.0)]
@@ -115,6 +116,8 @@ async def run_fleet(emu: Emulator, tmp: Path, extra: list[str]) -> list[int]:
     return codes
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("timing")
 async def test_fleet_of_processes_shares_one_budget(
     redis_url: str, emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:

@@ -149,6 +149,7 @@ async def test_resume_after_a_crash_mid_import_is_exactly_once(
         assert not checkpoint.exists()
 
 
+@pytest.mark.slow
 async def test_a_resume_waits_for_queued_batches_to_land_before_settling(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:

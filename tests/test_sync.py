@@ -191,6 +191,7 @@ async def snapshot(db: DB) -> dict[str, list[tuple[Any, ...]]]:
     return {table: sorted(await db.rows(f"SELECT {columns} FROM {table}")) for table, columns in TABLES.items()}
 
 
+@pytest.mark.slow
 async def test_kill_9_and_a_rerun_leave_the_tables_as_a_clean_run(
     emulator_factory: EmulatorFactory, new_db: Any
 ) -> None:
@@ -462,6 +463,7 @@ async def _sync_until_written(emu: Emulator, db: DB, rows: int, *extra: str) -> 
     raise AssertionError("the sync did not write anything")
 
 
+@pytest.mark.slow
 async def test_postgres_restarted_mid_sync_reconnects_and_continues(
     emulator_factory: EmulatorFactory, own_cluster: Any
 ) -> None:
@@ -484,6 +486,7 @@ async def test_postgres_restarted_mid_sync_reconnects_and_continues(
     assert await restarted.count("campaign_contacts") == 4 * 4_000
 
 
+@pytest.mark.slow
 async def test_postgres_gone_past_the_retry_timeout_is_one_line_and_exit_10(
     emulator_factory: EmulatorFactory, own_cluster: Any
 ) -> None:
