@@ -7,10 +7,15 @@ What a run does (a :class:`~korecampaign_async.stores.Store` decides *how* rows 
    database, a newer schema or a running sync of the same bot fail first.
 2. Lists the campaigns of each type (filtered by ``statuses`` and ``since``) and upserts
    them; a campaign whose document did not change is not rewritten.
-3. Reads the contacts of every voice campaign that can still change. A campaign whose
-   status is final (:data:`FINAL_STATUSES`) and whose contacts were completely synced when
-   it already had that status is skipped: a second sync of an account whose campaigns are
-   all final costs only the list pages (``full=True`` reads everything again).
+3. Reads the contacts of a voice campaign only when they can have changed since its last
+   complete pass (:func:`why_read`): its status is one in which dialling happens
+   (:data:`DIALLING_STATUSES`), or its :func:`fingerprint` (status, ``updatedAt``,
+   ``campaignInstanceUpdatedAt``, ``campaignInstanceId``, contact lists, totals) moved, or the
+   last complete pass is older than ``full_every`` (the safety net, default 24 h).
+   ``full=True`` reads everything. A contact list is read only when its ``totalRecordCount``
+   or ``updatedAt`` in the list of lists moved (or its pass is older than ``full_every``). A
+   re-sync of an account where nothing changed costs the list requests only; the report
+   says what was skipped and why (``skip_reasons``).
 4. Writes the contacts in batches of consecutive pages (:data:`WRITE_ROWS` rows), each
    batch in one transaction with the run's progress. Unchanged rows
    are not written; a changed row gets one history row. A pass that completes marks the
@@ -42,10 +47,11 @@ from .client import KoreCampaignClient
 from .errors import InvalidParameterError
 from .models.checks import check_campaign_type, check_id, check_iso_datetime
 from .models.records import Campaign, CampaignContact, CampaignType, Contact
-from .stores import CampaignSyncState, RunCounts, Store
+from .models.writes import ContactList
+from .stores import CampaignSyncState, ListSyncState, RunCounts, Store
 from .stores.ordinals import KeyedRows, Ordinals, keyed
 
-__all__ = ["FINAL_STATUSES", "SyncReport", "sync"]
+__all__ = ["DIALLING_STATUSES", "FINAL_STATUSES", "SyncReport", "fingerprint", "sync", "why_read"]
 
 logger = logging.getLogger("korecampaign_async")
 
@@ -53,6 +59,14 @@ logger = logging.getLogger("korecampaign_async")
 #: the docs' lifecycle pages start a ``Stopped`` campaign again (trigger=play), and
 #: ``Ready``, ``Paused``, ``Scheduled`` and the rest are before or during dialling.
 FINAL_STATUSES = frozenset({"Completed"})
+#: Statuses in which a campaign dials, so its contacts' outcomes change without anything else
+#: about the campaign moving: read on every sync. The lifecycle pages name ``Active`` as the
+#: status ``trigger=play`` leads to; every other status is before, between or after dialling,
+#: and leaving one for ``Active`` (a start, a schedule firing) moves the fingerprint.
+DIALLING_STATUSES = frozenset({"Active"})
+#: Default ``full_every``: a complete pass of every campaign and list at least once a day,
+#: whatever the evidence says.
+FULL_EVERY = 24 * 3600.0
 
 _STATUSES = ("Active", "Completed", "Ready", "Paused", "Preparing", "Stopped", "Scheduled", "Rescheduled")
 _WRITE_BATCH = 500
@@ -76,6 +90,11 @@ class SyncReport(RunCounts):
     seconds: float = 0.0
     error: str | None = None
     skipped_campaigns: list[str] = field(default_factory=list)
+    #: why campaigns and lists were skipped, and how many each reason covers
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    #: why campaigns and lists were read, and how many each reason covers
+    read_reasons: dict[str, int] = field(default_factory=dict)
+    lists_skipped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready snapshot."""
@@ -108,6 +127,7 @@ async def sync(
     since: datetime | str | None = None,
     contact_lists: Iterable[str] = (),
     full: bool = False,
+    full_every: float | None = FULL_EVERY,
     lock_timeout: float = 60.0,
 ) -> SyncReport:
     """Bring ``store`` up to date with the account of ``client``; see the module docstring.
@@ -121,7 +141,9 @@ async def sync(
         statuses: only campaigns with these statuses (``filters.status``).
         since: only campaigns created at or after this time (``startDate``).
         contact_lists: contact list ids whose contacts are synced too.
-        full: read every campaign's contacts, final or not.
+        full: read every campaign's contacts and every list, whatever changed.
+        full_every: seconds after which a campaign's or list's contacts are read again even
+            when no evidence says they changed (``None`` or 0: never; default 24 h).
         lock_timeout: seconds to wait for another sync of the same bot.
 
     Raises:
@@ -137,6 +159,8 @@ async def sync(
     lists = list(dict.fromkeys(check_id(lid, "contact_lists[]") for lid in contact_lists))
     if lock_timeout < 0:
         raise InvalidParameterError("lock_timeout", lock_timeout, "a number of seconds >= 0")
+    if full_every is not None and not full_every >= 0:
+        raise InvalidParameterError("full_every", full_every, "seconds >= 0, or None (never)")
 
     await store.open()
     stream_id = client.stream_id
@@ -154,7 +178,7 @@ async def sync(
         status, error = "failed", None
         try:
             states = await store.sync_states(stream_id)
-            voice: list[tuple[str, str | None]] = []
+            voice: list[Campaign] = []
             filters = {"status": status_filter} if status_filter else None
             for kind in kinds:
                 batch: list[tuple[str, Campaign]] = []
@@ -162,7 +186,7 @@ async def sync(
                     async for campaign in campaigns:
                         batch.append((kind, campaign))
                         if kind == "voice" and campaign.id:
-                            voice.append((campaign.id, campaign.status))
+                            voice.append(campaign)
                         if len(batch) >= _WRITE_BATCH:
                             spent()
                             await store.write_campaigns(stream_id, report.run_id, batch, _now(), report)
@@ -170,22 +194,39 @@ async def sync(
                 spent()
                 if batch:
                     await store.write_campaigns(stream_id, report.run_id, batch, _now(), report)
-            for campaign_id, campaign_status in voice:
+            now = _now()
+            for campaign in voice:
+                campaign_id = campaign.id or ""
                 state = states.get(campaign_id)
-                if (
-                    not full
-                    and state is not None
-                    and state.complete
-                    and state.status in FINAL_STATUSES
-                    and campaign_status == state.status
-                ):
+                reason = why_read(campaign, state, now, full=full, full_every=full_every)
+                if reason is None:
+                    skipped = _skip_reason(campaign, state)
+                    report.skip_reasons[skipped] = report.skip_reasons.get(skipped, 0) + 1
                     report.campaigns_skipped += 1
-                    report.requests_saved += max(1, math.ceil(state.rows / client.page_size))
+                    report.requests_saved += max(1, math.ceil(state.rows / client.page_size)) if state else 1
                     report.skipped_campaigns.append(campaign_id)
                     continue
-                await _sync_campaign(client, store, report, campaign_id, campaign_status, spent, state)
-            for list_id in lists:
-                await _sync_list(client, store, report, list_id, spent)
+                report.read_reasons[reason] = report.read_reasons.get(reason, 0) + 1
+                await _sync_campaign(
+                    client, store, report, campaign_id, campaign.status, spent, state, fingerprint(campaign)
+                )
+            if lists:
+                list_states = await store.list_states(stream_id)
+                listed = await _listed(client, lists)
+                for list_id in lists:
+                    info = listed.get(list_id)
+                    known = list_states.get(list_id)
+                    mark = list_fingerprint(info) if info is not None else None
+                    reason = _why_read_list(mark, known, now, full=full, full_every=full_every)
+                    if reason is None:
+                        report.lists_skipped += 1
+                        key = "list unchanged (totalRecordCount, updatedAt)"
+                        report.skip_reasons[key] = report.skip_reasons.get(key, 0) + 1
+                        rows = (info.total_record_count if info is not None else None) or 0
+                        report.requests_saved += max(1, math.ceil(rows / client.page_size))
+                        continue
+                    report.read_reasons[reason] = report.read_reasons.get(reason, 0) + 1
+                    await _sync_list(client, store, report, list_id, spent, mark)
             status = "ok"
         except BaseException as exc:
             status = "interrupted" if not isinstance(exc, Exception) else "failed"
@@ -211,6 +252,100 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# -- what can have changed ------------------------------------------------------------------
+def _digest(parts: list[Any]) -> str:
+    return hashlib.sha256(msgspec.json.encode(parts)).hexdigest()[:32]
+
+
+def fingerprint(campaign: Campaign) -> str:
+    """What of a campaign's listing moves when its contacts' outcomes can move: its status,
+    ``updatedAt``, ``campaignInstanceUpdatedAt`` (a run's progress), ``campaignInstanceId``
+    (a new run), its contact lists and message totals. A digest, stored with each complete
+    pass; see ``docs/api-notes.md`` ("Which evidence a re-sync trusts")."""
+    return _digest(
+        [
+            campaign.status,
+            campaign.updated_at,
+            campaign.campaign_instance_updated_at,
+            campaign.campaign_instance_id,
+            sorted(campaign.contact_lists),
+            campaign.total_messages_sent,
+        ]
+    )
+
+
+def list_fingerprint(info: ContactList) -> str:
+    """A contact list's ``totalRecordCount`` and ``updatedAt`` from the list of lists."""
+    return _digest([info.total_record_count, info.updated_at])
+
+
+def _due(synced_at: datetime | None, now: datetime, full_every: float | None) -> bool:
+    """The safety net: a complete pass older than ``full_every`` seconds (or of unknown age)."""
+    if not full_every:
+        return False
+    return synced_at is None or (now - synced_at).total_seconds() >= full_every
+
+
+def why_read(
+    campaign: Campaign,
+    state: CampaignSyncState | None,
+    now: datetime,
+    *,
+    full: bool = False,
+    full_every: float | None = FULL_EVERY,
+) -> str | None:
+    """Why a campaign's contacts must be read on this sync, or ``None`` when nothing can have
+    changed since its last complete pass (the evidence, in order: ``full``, no complete pass,
+    dialling, the fingerprint, the age of the pass)."""
+    if full:
+        return "--full"
+    if state is None or not state.complete:
+        return "no complete pass yet"
+    if campaign.status in DIALLING_STATUSES:
+        return "dialling (Active)"
+    if state.fingerprint is None:
+        if (
+            state.status in FINAL_STATUSES
+            and campaign.status == state.status
+            and not _due(state.synced_at, now, full_every)
+        ):
+            return None  # final before fingerprints were kept (schema 1): the old rule holds
+        return "no fingerprint yet"
+    if state.fingerprint != fingerprint(campaign):
+        return "changed (status, updatedAt, instance or lists)"
+    if _due(state.synced_at, now, full_every):
+        return "full pass due (--full-every)"
+    return None
+
+
+def _skip_reason(campaign: Campaign, state: CampaignSyncState | None) -> str:
+    if state is not None and state.status in FINAL_STATUSES and campaign.status == state.status:
+        return "final and complete"
+    return "unchanged and not dialling"
+
+
+def _why_read_list(
+    mark: str | None, known: ListSyncState | None, now: datetime, *, full: bool, full_every: float | None
+) -> str | None:
+    if full:
+        return "--full"
+    if mark is None:
+        return "list not in the list of lists"
+    if known is None:
+        return "no complete pass yet"
+    if known.fingerprint != mark:
+        return "list changed (totalRecordCount, updatedAt)"
+    if _due(known.passed_at, now, full_every):
+        return "full pass due (--full-every)"
+    return None
+
+
+async def _listed(client: KoreCampaignClient, wanted: list[str]) -> dict[str, ContactList]:
+    """The lists of ``wanted`` as the list of lists shows them (``getAllListDetails``)."""
+    found = {item.id: item for item in await client.contact_lists.list() if item.id}
+    return {lid: found[lid] for lid in wanted if lid in found}
+
+
 async def _sync_campaign(
     client: KoreCampaignClient,
     store: Store,
@@ -219,8 +354,10 @@ async def _sync_campaign(
     campaign_status: str | None,
     spent: Any,
     state: CampaignSyncState | None = None,
+    mark: str | None = None,
 ) -> None:
-    """One complete pass over a campaign's contacts (from page 1: see the module docstring)."""
+    """One complete pass over a campaign's contacts (from page 1: see the module docstring);
+    ``mark`` is the campaign's fingerprint as listed before the pass, stored with its end."""
     stream_id = store_stream(client)
     keys = Ordinals()  # also the keys met, which tell the store what is gone at the end
     rows = KeyedRows()
@@ -286,7 +423,7 @@ async def _sync_campaign(
         # clears `complete`), page for page: the stored rows are exactly these, none is gone.
         seen = None
     await store.finish_campaign_contacts(
-        stream_id, report.run_id, campaign_id, seen, campaign_status, _now(), report, number, total
+        stream_id, report.run_id, campaign_id, seen, campaign_status, _now(), report, number, total, mark
     )
 
 
@@ -304,7 +441,9 @@ def page_digest(rows: list[CampaignContact], ordinals: list[int] | None) -> byte
     return hashlib.sha256(encoded).digest()[:16]
 
 
-async def _sync_list(client: KoreCampaignClient, store: Store, report: SyncReport, list_id: str, spent: Any) -> None:
+async def _sync_list(
+    client: KoreCampaignClient, store: Store, report: SyncReport, list_id: str, spent: Any, mark: str | None = None
+) -> None:
     seen: set[str] = set()
     rows: list[Contact] = []
     async with client.iter_contact_list(list_id) as stream:
@@ -318,7 +457,7 @@ async def _sync_list(client: KoreCampaignClient, store: Store, report: SyncRepor
     spent()
     if rows:
         await store.write_list_contacts(store_stream(client), report.run_id, list_id, rows, _now(), report)
-    await store.finish_list_contacts(store_stream(client), report.run_id, list_id, seen, _now(), report)
+    await store.finish_list_contacts(store_stream(client), report.run_id, list_id, seen, _now(), report, mark)
 
 
 def store_stream(client: KoreCampaignClient) -> str:

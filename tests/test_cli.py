@@ -167,7 +167,14 @@ async def test_resume_after_interruption_yields_exact_rows(
         checkpoint = Path(str(out) + ".checkpoint.json")
         args = ["export", "campaign-contacts", campaign_id(0), "--out", str(out), "--concurrency", "2", "--quiet"]
         proc = await asyncio.create_subprocess_exec(
-            *CLI, *args, env=cli_env(emu), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            *CLI,
+            *args,
+            env=cli_env(emu),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            # a shell runs background jobs with SIGINT ignored, and children inherit that (a CI
+            # script started with `&`): give the CLI the Ctrl-C a terminal would
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         if fmt == "parquet":
             # Parquet checkpoints when a part file is finished (every 30 s by default); a

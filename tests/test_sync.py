@@ -509,3 +509,80 @@ async def test_postgres_gone_past_the_retry_timeout_is_one_line_and_exit_10(
     statuses = [r[0] for r in await db.rows("SELECT status FROM sync_runs ORDER BY run_id")]
     assert statuses[-1] == "ok" and statuses[0] in ("failed", "interrupted") and "running" not in statuses
     assert await db.count("campaign_contacts") == 4 * 4_000
+
+
+# -- spending requests only where something can change (issue 22.2) ---------------------------
+async def test_an_unchanged_account_costs_the_list_requests_only(
+    emulator_factory: EmulatorFactory, new_db: Any
+) -> None:
+    """Nothing moved since the last sync: only campaigns that dial (Active) are read again; the
+    others, final or not, are skipped with their reason, and an unchanged contact list too."""
+    db = await new_db()
+    async with emulator_factory(campaigns=16, contacts=250, list_contacts=300) as emu:
+        first = await run_sync(emu, db, contact_lists=[contact_list_id(0)])
+        assert first.read_reasons == {"no complete pass yet": 9}  # 8 voice campaigns and the list
+        before = emu.stats.requests
+        second = await run_sync(emu, db, contact_lists=[contact_list_id(0)])
+        active = [i for i in range(0, 16, 2) if emu.campaign(i)["status"] == "Active"]
+        assert active and len(active) < 8
+        assert second.read_reasons == {"dialling (Active)": len(active)}
+        assert second.skip_reasons == {
+            "unchanged and not dialling": 8 - len(active),
+            "list unchanged (totalRecordCount, updatedAt)": 1,
+        }
+        # the list pages (voice, SMS, the list of lists) and the Active campaigns' pages only
+        assert emu.stats.requests - before == second.requests == 3 + 3 * len(active)
+        assert (second.contacts_inserted, second.contacts_updated, second.contacts_gone) == (0, 0, 0)
+
+
+async def test_a_moved_fingerprint_or_a_due_pass_reads_again(emulator_factory: EmulatorFactory, new_db: Any) -> None:
+    db = await new_db()
+    async with emulator_factory(campaigns=8, contacts=120, list_contacts=50) as emu:
+        await run_sync(emu, db, contact_lists=[contact_list_id(0)])
+        emu.advance()  # outcomes fill in; every campaign's updatedAt (and some statuses) move
+        moved = await run_sync(emu, db, contact_lists=[contact_list_id(0)])
+        assert moved.campaigns_skipped == 0 and moved.contacts_updated > 0
+        assert sum(moved.read_reasons.values()) == 4 + 0  # four voice campaigns; the list did not move
+        assert moved.skip_reasons == {"list unchanged (totalRecordCount, updatedAt)": 1}
+        async with make_client(emu) as client:
+            await client.contact_lists.add_contacts("List 0", [{"phoneNumber": "+15550009999"}])
+        grown = await run_sync(emu, db, contact_lists=[contact_list_id(0)])
+        assert grown.read_reasons.get("list changed (totalRecordCount, updatedAt)") == 1
+        assert grown.list_contacts_inserted == 1
+        await asyncio.sleep(0.02)
+        due = await run_sync(emu, db, contact_lists=[contact_list_id(0)], full_every=0.01)
+        assert due.campaigns_skipped == 0 and due.lists_skipped == 0
+        assert due.read_reasons.get("full pass due (--full-every)", 0) >= 3
+        forced = await run_sync(emu, db, contact_lists=[contact_list_id(0)], full=True)
+        assert forced.read_reasons == {"--full": 5}
+
+
+async def test_contacts_that_move_without_the_campaign_moving_wait_for_the_safety_net(
+    emulator_factory: EmulatorFactory, new_db: Any
+) -> None:
+    """The evidence the sync trusts (docs/api-notes.md): a campaign that does not dial and whose
+    listing did not move is not read. Rows changed behind such a campaign's back are found by
+    the --full-every pass (here forced by full_every=0.01), never lost."""
+    db = await new_db()
+    async with emulator_factory(campaigns=4, contacts=300) as emu:
+        await run_sync(emu, db)
+        ready = campaign_id(2)
+        assert emu.campaign(2)["status"] == "Ready"
+        emu.set_contact_count(ready, 250)
+        quiet = await run_sync(emu, db)
+        assert ready in quiet.skipped_campaigns and quiet.contacts_gone == 0
+        await asyncio.sleep(0.02)
+        net = await run_sync(emu, db, full_every=0.01)
+        assert net.contacts_gone == 50
+
+
+async def test_the_demos_third_sync_spends_the_list_requests_only(tmp_path: Path) -> None:
+    """issue 22.2's goal: `korecampaign demo --db`'s third sync ("nothing changed since") spends
+    at most 15 requests (here: the two campaign lists and the list of lists)."""
+    rc, out, err = await run_cli(
+        "demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--contacts", "4000", env=cli_env(), timeout=120
+    )
+    assert rc == 0, err
+    third = out.split("nothing changed since")[1]
+    spent = int(third.split("requests")[1].split("spent")[0].replace(",", "").strip())
+    assert spent <= 15 and "read            nothing" in third, third

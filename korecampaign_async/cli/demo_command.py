@@ -45,7 +45,7 @@ async def _run_demo_sync(args: argparse.Namespace) -> int:
             for title, advance in (
                 ("first sync: everything is new", False),
                 ("after outcomes filled in and campaigns completed", True),
-                ("nothing changed since: final campaigns are not read again", False),
+                ("nothing changed since: only the list requests are spent", False),
             ):
                 if advance:
                     emu.advance()

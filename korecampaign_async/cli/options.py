@@ -15,6 +15,7 @@ __all__ = [
     "campaign_filters",
     "campaign_query",
     "connection_options",
+    "duration_arg",
     "export_options",
     "positive_int",
     "split",
@@ -108,6 +109,21 @@ def _page_size(text: str) -> int:
     if value > MAX_PAGE_SIZE:
         raise argparse.ArgumentTypeError(f"allowed 1 to {MAX_PAGE_SIZE}, got {value}")
     return value
+
+
+def duration_arg(text: str) -> float:
+    """An argparse type: a duration such as ``24h``, ``30m``, ``90s`` or ``3600`` (seconds)."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+    value = text.strip().lower()
+    scale = units.get(value[-1:])
+    number = value[:-1] if scale is not None else value
+    try:
+        seconds = float(number) * (scale or 1.0)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 24h, 30m, 90s or 0, got {text!r}")
+    return seconds
 
 
 def _positive_float(text: str) -> float:

@@ -11,7 +11,7 @@ from typing import Any
 from ..client import KoreCampaignClient
 from ..transport import PageEvent
 from .exit_codes import EXIT_OK
-from .options import CommonOptions, split
+from .options import CommonOptions, duration_arg, split
 from .reporter import Reporter
 
 __all__ = ["add_parser", "run", "summary"]
@@ -40,6 +40,7 @@ async def run(args: argparse.Namespace, client: KoreCampaignClient, reporter: Re
             since=args.since,
             contact_lists=split(args.contact_list) or (),
             full=args.full,
+            full_every=args.full_every,
             lock_timeout=args.lock_timeout,
         )
     finally:
@@ -50,10 +51,14 @@ async def run(args: argparse.Namespace, client: KoreCampaignClient, reporter: Re
 
 
 def summary(r: Any) -> str:
+    skipped = ", ".join(f"{n:,} {why}" for why, n in sorted(r.skip_reasons.items())) or "nothing"
+    read = ", ".join(f"{n:,} {why}" for why, n in sorted(r.read_reasons.items())) or "nothing"
     lines = [
         f"synced {r.stream_id} into {r.database} (run {r.run_id}, {r.seconds:.2f}s)",
         f"  campaigns       seen {r.campaigns_seen:,} · changed {r.campaigns_changed:,} · "
-        f"skipped {r.campaigns_skipped:,} (final, already complete)",
+        f"contacts skipped for {r.campaigns_skipped:,}",
+        f"  read            {read}",
+        f"  skipped         {skipped}",
         f"  contacts        inserted {r.contacts_inserted:,} · updated {r.contacts_updated:,} · "
         f"unchanged {r.contacts_unchanged:,} · gone {r.contacts_gone:,}",
     ]
@@ -76,8 +81,10 @@ def add_parser(sub: Any, common: CommonOptions) -> None:
         formatter_class=raw,
         help="keep a database current with campaigns and contact outcomes",
         description="Sync campaigns, the contact outcomes of voice campaigns and contact lists into a database: "
-        "rows that did not change are not rewritten, changes are kept as history, rows that disappear get gone_at, "
-        "and campaigns that are final and already complete are not read again (--full reads everything). Each "
+        "rows that did not change are not rewritten, changes are kept as history, rows that disappear get gone_at. "
+        "A campaign's contacts are read only when they can have changed since its last complete pass (it is "
+        "Active, or its status, updatedAt, instance or lists moved), a list's only when its totalRecordCount or "
+        "updatedAt moved; --full-every is the safety net, --full reads everything. Each "
         "batch of pages is committed with the run's progress, so a killed sync and a re-run leave the tables as a "
         "clean run does.",
         epilog="examples:\n  korecampaign sync\n  korecampaign sync --db sqlite:///outcomes.db --type voice "
@@ -95,7 +102,15 @@ def add_parser(sub: Any, common: CommonOptions) -> None:
     )
     p.add_argument("--since", help="only campaigns created at or after, ISO-8601 (startDate)")
     p.add_argument("--contact-list", action="append", metavar="ID", help="also sync this contact list (repeatable)")
-    p.add_argument("--full", action="store_true", help="read every campaign's contacts, final or not")
+    p.add_argument("--full", action="store_true", help="read every campaign's and list's contacts, changed or not")
+    p.add_argument(
+        "--full-every",
+        type=duration_arg,
+        default=24 * 3600.0,
+        metavar="DURATION",
+        help="read a campaign or list again after this long even when nothing says it changed, e.g. 24h, 30m, "
+        "90s; 0 = never (default 24h)",
+    )
     p.add_argument(
         "--lock-timeout",
         type=float,

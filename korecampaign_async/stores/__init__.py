@@ -37,7 +37,10 @@ and one line in :func:`open_store`. The contract each method keeps:
   ``seen`` is a read-only set of ``(phone_number, ordinal)`` keys (``in``, iteration,
   ``len``; the sync passes its :class:`~korecampaign_async.stores.ordinals.Ordinals`), and the
   campaign's sync state records whether
-  its contacts are complete (what lets the next sync skip a final campaign).
+  its contacts are complete (what lets the next sync skip a final campaign). Both take the
+  ``fingerprint`` the object had when the pass began and store it (``pass_fingerprints``) in
+  the same transaction: ``sync_states`` and ``list_states`` return them, and the next sync
+  skips an object whose fingerprint did not move (see :mod:`korecampaign_async.sync`).
 
 Files are destinations too, through :mod:`korecampaign_async.export`'s ``Sink``: they
 rewrite whole outputs and need none of this, so the two protocols stay apart.
@@ -58,6 +61,7 @@ from ..models.records import Campaign, CampaignContact, Contact
 
 __all__ = [
     "CampaignSyncState",
+    "ListSyncState",
     "RunCounts",
     "Store",
     "WriteCounts",
@@ -104,13 +108,26 @@ class RunCounts:
 
 @dataclass(frozen=True)
 class CampaignSyncState:
-    """What the last complete pass over a campaign's contacts found."""
+    """What the last complete pass over a campaign's contacts found. ``fingerprint``: the
+    campaign's fingerprint (status, times, instance, lists; :func:`korecampaign_async.sync.fingerprint`)
+    when that pass began, ``None`` before schema 2."""
 
     campaign_id: str
     status: str | None
     complete: bool
     rows: int
     synced_at: datetime | None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class ListSyncState:
+    """The last complete pass over a contact list: its fingerprint (``totalRecordCount`` and
+    ``updatedAt`` from the list of lists) and when it ended."""
+
+    list_id: str
+    fingerprint: str
+    passed_at: datetime | None
 
 
 @runtime_checkable
@@ -133,6 +150,8 @@ class Store(Protocol):
     ) -> None: ...
 
     async def sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]: ...
+
+    async def list_states(self, stream_id: str) -> dict[str, ListSyncState]: ...
 
     async def write_campaigns(
         self, stream_id: str, run_id: int, campaigns: Sequence[tuple[str, Campaign]], at: datetime, counts: RunCounts
@@ -163,6 +182,7 @@ class Store(Protocol):
         counts: RunCounts,
         pages: int | None = None,
         rows: int | None = None,
+        fingerprint: str | None = None,
     ) -> int: ...
 
     async def write_list_contacts(
@@ -170,7 +190,14 @@ class Store(Protocol):
     ) -> WriteCounts: ...
 
     async def finish_list_contacts(
-        self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
+        self,
+        stream_id: str,
+        run_id: int,
+        list_id: str,
+        seen: set[str],
+        at: datetime,
+        counts: RunCounts,
+        fingerprint: str | None = None,
     ) -> int: ...
 
 

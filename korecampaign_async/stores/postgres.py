@@ -38,7 +38,7 @@ import msgspec
 
 from ..errors import SchemaVersionError, StoreError, StoreLockedError, StoreUnavailableError
 from ..models.records import Campaign, CampaignContact, Contact
-from . import CampaignSyncState, RunCounts, WriteCounts, mask_url
+from . import CampaignSyncState, ListSyncState, RunCounts, WriteCounts, mask_url
 from .schema import (
     CONTACT_COLUMNS,
     CONTACT_FIELDS,
@@ -332,6 +332,9 @@ class PostgresStore:
     async def sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]:
         return await self._retrying(lambda: self._sync_states(stream_id))
 
+    async def list_states(self, stream_id: str) -> dict[str, ListSyncState]:
+        return await self._retrying(lambda: self._list_states(stream_id))
+
     async def write_campaigns(
         self, stream_id: str, run_id: int, campaigns: Sequence[tuple[str, Campaign]], at: datetime, counts: RunCounts
     ) -> WriteCounts:
@@ -376,10 +379,11 @@ class PostgresStore:
         counts: RunCounts,
         pages: int | None = None,
         rows: int | None = None,
+        fingerprint: str | None = None,
     ) -> int:
         return await self._retrying(
             lambda: self._finish_campaign_contacts(
-                stream_id, run_id, campaign_id, seen, status, at, counts, pages, rows
+                stream_id, run_id, campaign_id, seen, status, at, counts, pages, rows, fingerprint
             ),
             counts,
         )
@@ -395,10 +399,17 @@ class PostgresStore:
         )
 
     async def finish_list_contacts(
-        self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
+        self,
+        stream_id: str,
+        run_id: int,
+        list_id: str,
+        seen: set[str],
+        at: datetime,
+        counts: RunCounts,
+        fingerprint: str | None = None,
     ) -> int:
         return await self._retrying(
-            lambda: self._finish_list_contacts(stream_id, run_id, list_id, seen, at, counts), counts
+            lambda: self._finish_list_contacts(stream_id, run_id, list_id, seen, at, counts, fingerprint), counts
         )
 
     async def _lock_alive(self) -> bool:
@@ -456,13 +467,39 @@ class PostgresStore:
 
     async def _sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]:
         records = await self.conn.fetch(
-            "SELECT campaign_id, status, complete, rows, synced_at FROM campaign_sync_state WHERE stream_id = $1",
+            "SELECT s.campaign_id, s.status, s.complete, s.rows, s.synced_at, f.fingerprint "
+            "FROM campaign_sync_state s LEFT JOIN pass_fingerprints f ON f.stream_id = s.stream_id "
+            "AND f.kind = 'campaign' AND f.object_id = s.campaign_id WHERE s.stream_id = $1",
             stream_id,
         )
         return {
-            r["campaign_id"]: CampaignSyncState(r["campaign_id"], r["status"], r["complete"], r["rows"], r["synced_at"])
+            r["campaign_id"]: CampaignSyncState(
+                r["campaign_id"], r["status"], r["complete"], r["rows"], r["synced_at"], r["fingerprint"]
+            )
             for r in records
         }
+
+    async def _list_states(self, stream_id: str) -> dict[str, ListSyncState]:
+        records = await self.conn.fetch(
+            "SELECT object_id, fingerprint, passed_at FROM pass_fingerprints WHERE stream_id = $1 AND kind = 'list'",
+            stream_id,
+        )
+        return {r["object_id"]: ListSyncState(r["object_id"], r["fingerprint"], r["passed_at"]) for r in records}
+
+    async def _store_fingerprint(
+        self, stream_id: str, kind: str, object_id: str, fingerprint: str | None, at: datetime
+    ) -> None:
+        if fingerprint is not None:
+            await self.conn.execute(
+                "INSERT INTO pass_fingerprints (stream_id, kind, object_id, fingerprint, passed_at) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stream_id, kind, object_id) DO UPDATE SET "
+                "fingerprint = EXCLUDED.fingerprint, passed_at = EXCLUDED.passed_at",
+                stream_id,
+                kind,
+                object_id,
+                fingerprint,
+                at,
+            )
 
     # -- campaigns ----------------------------------------------------------------------------
     async def _write_campaigns(
@@ -646,6 +683,7 @@ class PostgresStore:
         counts: RunCounts,
         pages: int | None = None,
         rows: int | None = None,
+        fingerprint: str | None = None,
     ) -> int:
         conn = self.conn
         async with conn.transaction():
@@ -686,6 +724,7 @@ class PostgresStore:
                 at,
                 run_id,
             )
+            await self._store_fingerprint(stream_id, "campaign", campaign_id, fingerprint, at)
             counts.contacts_gone += gone
             await self._save_counts(run_id, counts)
         return gone
@@ -731,7 +770,14 @@ class PostgresStore:
         return result
 
     async def _finish_list_contacts(
-        self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
+        self,
+        stream_id: str,
+        run_id: int,
+        list_id: str,
+        seen: set[str],
+        at: datetime,
+        counts: RunCounts,
+        fingerprint: str | None = None,
     ) -> int:
         conn = self.conn
         async with conn.transaction():
@@ -748,6 +794,7 @@ class PostgresStore:
                 at,
             )
             gone = int(done.split()[-1])
+            await self._store_fingerprint(stream_id, "list", list_id, fingerprint, at)
             counts.list_contacts_gone += gone
             await self._save_counts(run_id, counts)
         return gone

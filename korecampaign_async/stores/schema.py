@@ -39,7 +39,7 @@ __all__ = [
     "SQLITE_DDL",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Contact-status fields stored as columns, in API order (``agent_disposition_codes`` as JSON).
 CONTACT_FIELDS = (
@@ -174,6 +174,14 @@ CREATE TABLE IF NOT EXISTS page_digests (
     digest BLOB NOT NULL,
     PRIMARY KEY (stream_id, campaign_id, page)
 );
+CREATE TABLE IF NOT EXISTS pass_fingerprints (
+    stream_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    passed_at TEXT NOT NULL,
+    PRIMARY KEY (stream_id, kind, object_id)
+);
 CREATE TABLE IF NOT EXISTS campaign_sync_state (
     stream_id TEXT NOT NULL,
     campaign_id TEXT NOT NULL,
@@ -288,6 +296,14 @@ CREATE TABLE IF NOT EXISTS page_digests (
     page integer NOT NULL,
     digest bytea NOT NULL,
     PRIMARY KEY (stream_id, campaign_id, page)
+);
+CREATE TABLE IF NOT EXISTS pass_fingerprints (
+    stream_id text NOT NULL,
+    kind text NOT NULL,
+    object_id text NOT NULL,
+    fingerprint text NOT NULL,
+    passed_at timestamptz NOT NULL,
+    PRIMARY KEY (stream_id, kind, object_id)
 );
 CREATE TABLE IF NOT EXISTS campaign_sync_state (
     stream_id text NOT NULL,

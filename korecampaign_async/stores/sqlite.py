@@ -30,7 +30,7 @@ import msgspec
 
 from ..errors import SchemaVersionError, StoreError, StoreLockedError
 from ..models.records import Campaign, CampaignContact, Contact
-from . import CampaignSyncState, RunCounts, WriteCounts
+from . import CampaignSyncState, ListSyncState, RunCounts, WriteCounts
 from .ordinals import KeyedRows
 from .schema import CONTACT_COLUMNS, CONTACT_FIELDS, SCHEMA_VERSION, SQLITE_DDL, contact_values
 
@@ -51,6 +51,11 @@ def ts(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _time(text: str | None) -> datetime | None:
+    """A stored :func:`ts` text back as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 #: ``campaign_contacts`` columns a new row's parameters fill, in :func:`_insert_contacts` order.
@@ -333,17 +338,40 @@ class SQLiteStore:
     async def sync_states(self, stream_id: str) -> dict[str, CampaignSyncState]:
         def run() -> dict[str, CampaignSyncState]:
             rows = self.conn.execute(
-                "SELECT campaign_id, status, complete, rows, synced_at FROM campaign_sync_state WHERE stream_id = ?",
+                "SELECT s.campaign_id, s.status, s.complete, s.rows, s.synced_at, f.fingerprint "
+                "FROM campaign_sync_state s LEFT JOIN pass_fingerprints f ON f.stream_id = s.stream_id "
+                "AND f.kind = 'campaign' AND f.object_id = s.campaign_id WHERE s.stream_id = ?",
                 (stream_id,),
             ).fetchall()
             return {
-                cid: CampaignSyncState(
-                    cid, status, bool(complete), n, datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
-                )
-                for cid, status, complete, n, at in rows
+                cid: CampaignSyncState(cid, status, bool(complete), n, _time(at), fingerprint)
+                for cid, status, complete, n, at, fingerprint in rows
             }
 
         return await self._run(run)
+
+    async def list_states(self, stream_id: str) -> dict[str, ListSyncState]:
+        def run() -> dict[str, ListSyncState]:
+            rows = self.conn.execute(
+                "SELECT object_id, fingerprint, passed_at FROM pass_fingerprints WHERE stream_id = ? AND kind = 'list'",
+                (stream_id,),
+            ).fetchall()
+            return {lid: ListSyncState(lid, fingerprint, _time(at)) for lid, fingerprint, at in rows}
+
+        return await self._run(run)
+
+    @staticmethod
+    def _store_fingerprint(
+        conn: sqlite3.Connection, stream_id: str, kind: str, object_id: str, fingerprint: str | None, now: str | None
+    ) -> None:
+        if fingerprint is None:
+            return
+        conn.execute(
+            "INSERT INTO pass_fingerprints (stream_id, kind, object_id, fingerprint, passed_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (stream_id, kind, object_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
+            "passed_at = excluded.passed_at",
+            (stream_id, kind, object_id, fingerprint, now),
+        )
 
     # -- campaigns ----------------------------------------------------------------------------
     async def write_campaigns(
@@ -536,6 +564,7 @@ class SQLiteStore:
         counts: RunCounts,
         pages: int | None = None,
         rows: int | None = None,
+        fingerprint: str | None = None,
     ) -> int:
         total = len(seen) if seen is not None else (rows or 0)
 
@@ -568,6 +597,7 @@ class SQLiteStore:
                     "run_id = excluded.run_id",
                     (stream_id, campaign_id, status, total, now, run_id),
                 )
+                self._store_fingerprint(conn, stream_id, "campaign", campaign_id, fingerprint, now)
                 counts.contacts_gone += len(gone)
                 self._save_counts(conn, run_id, counts)
             return len(gone)
@@ -635,7 +665,14 @@ class SQLiteStore:
         return await self._run(run)
 
     async def finish_list_contacts(
-        self, stream_id: str, run_id: int, list_id: str, seen: set[str], at: datetime, counts: RunCounts
+        self,
+        stream_id: str,
+        run_id: int,
+        list_id: str,
+        seen: set[str],
+        at: datetime,
+        counts: RunCounts,
+        fingerprint: str | None = None,
     ) -> int:
         def run() -> int:
             now = ts(at)
@@ -651,6 +688,7 @@ class SQLiteStore:
                     "AND contact_id = ?",
                     [(now, stream_id, list_id, cid) for cid in gone],
                 )
+                self._store_fingerprint(conn, stream_id, "list", list_id, fingerprint, now)
                 counts.list_contacts_gone += len(gone)
                 self._save_counts(conn, run_id, counts)
             return len(gone)
