@@ -9,23 +9,27 @@ documented request, and decodes the answer straight into the structs of
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
-from .errors import ConfigurationError, DecodeError, InvalidParameterError
+from .errors import ConfigurationError, DecodeError, InvalidParameterError, ValidationError
 from .models.checks import (
+    AUTO_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    MAX_UNDOCUMENTED_PAGE_SIZE,
     check_campaign_type,
     check_filters,
     check_id,
     check_iso_datetime,
     check_limit,
     check_page,
+    check_page_size,
     check_sort,
 )
 from .models.records import (
@@ -42,7 +46,7 @@ from .models.records import (
     to_page,
 )
 from .paging.plan import ChangePolicy, request_params
-from .paging.stream import ReadingCell, RecordStream
+from .paging.stream import PageSizeCell, ReadingCell, RecordStream
 from .ratelimit.concurrency import AdaptiveConcurrency
 from .ratelimit.windows import RateLimit, RateLimiter
 from .resources import Campaigns, ContactLists
@@ -53,6 +57,8 @@ __all__ = ["ENV_VARS", "KoreCampaignClient"]
 
 T = TypeVar("T")
 E = TypeVar("E")
+
+logger = logging.getLogger("korecampaign_async")
 
 #: Environment variables read by :meth:`KoreCampaignClient.from_env`.
 ENV_VARS = (
@@ -84,13 +90,24 @@ class _Fetched(NamedTuple):
     number: int  # the page this body answers
     page: int  # the ``page`` value sent for it
     skip: int  # the ``skip`` value sent for it (ignored by endpoints without one)
+    limit: int  # the ``limit`` value sent for it
 
 
 class _PageRequest(Protocol):
-    """Sends the request for one page of an endpoint (``page`` and ``skip`` values as the
-    plan chose them), decoding the answer with ``decoder``."""
+    """Sends the request for one page of an endpoint (``page``, ``skip`` and ``limit`` values
+    as the plan chose them), decoding the answer with ``decoder``."""
 
-    def __call__(self, page: int, skip: int, decoder: BodyDecoder[E], /) -> Awaitable[E]: ...
+    def __call__(self, page: int, skip: int, limit: int, decoder: BodyDecoder[E], /) -> Awaitable[E]: ...
+
+
+#: Endpoints by the name the client learns them under: the two that take ``page`` and
+#: ``skip`` (whose reading is learned) and document no maximum ``limit`` (whose page size is).
+_LEARNED_ENDPOINTS = ("campaigns", "contacts")
+
+
+def _names_limit(exc: ValidationError) -> bool:
+    """A 4xx that refuses the ``limit`` sent (its message names ``limit``)."""
+    return "limit" in (exc.message or "").lower() or "limit" in (exc.body or "").lower()
 
 
 # Ids are validated by check_id (letters, digits and - _ . ~ :), all legal in a URL path, so
@@ -114,7 +131,14 @@ class KoreCampaignClient:
             exports for nothing; adaptive concurrency handles 429s when it is off.
         retry: the :class:`RetryPolicy`.
         timeout: seconds for one request attempt.
-        page_size: page size of the ``iter_*`` methods; the largest allowed (100) by default.
+        page_size: records per request of the ``iter_*`` methods. ``"auto"`` (the default):
+            the contact-status endpoint uses its documented maximum (100); list campaigns and
+            a contact list's contacts, which document none, ask the first page for 1,000 and
+            keep what the server does: serves them (1,000 per request from then on), serves
+            fewer with totals that agree (its own ceiling), or refuses the size with a 4xx
+            naming ``limit`` (100, one request lost). What is learned is kept per endpoint
+            (:attr:`page_sizes`). An integer is sent as given; the contact-status endpoint
+            takes 1..100 (a larger one raises ``InvalidParameterError`` before any request).
         on_change: what paging does when the result set changes mid-export ("raise" or
             "extend"); see :mod:`korecampaign_async.paging.plan`.
         strict: exact paging checks: every page but the last full, the last holding exactly
@@ -137,7 +161,7 @@ class KoreCampaignClient:
         rate_limit: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
-        page_size: int = MAX_PAGE_SIZE,
+        page_size: int | Literal["auto"] = "auto",
         prefetch: int | None = None,
         on_change: ChangePolicy = "raise",
         strict: bool = False,
@@ -159,7 +183,9 @@ class KoreCampaignClient:
         self.account_id = account_id
         self.iid = iid or stream_id
         self.max_concurrency = max_concurrency
-        self.page_size = check_limit(page_size, "page_size")
+        self.page_size: int | Literal["auto"] = check_page_size(page_size, "page_size")
+        #: page sizes the servers's answers showed each endpoint honours (``page_size="auto"``)
+        self._page_sizes: dict[str, int] = {}
         # Pages fetched or buffered ahead of the consumer. Records are delivered in order, so a
         # page waiting for a retry holds back the pages after it; a deep window keeps the other
         # requests busy meanwhile. Memory bound: prefetch * page_size records (~15 MB at 256).
@@ -265,6 +291,35 @@ class KoreCampaignClient:
         return self._transport.rate_limit
 
     @property
+    def page_sizes(self) -> dict[str, int | None]:
+        """The page size each endpoint honours, as far as this client learned it
+        (``page_size="auto"``): ``None`` until a stream of that endpoint showed it."""
+        return {name: self._page_sizes.get(name) for name in _LEARNED_ENDPOINTS}
+
+    def page_size_for(self, endpoint: str) -> int:
+        """The ``limit`` an ``iter_*`` stream of ``endpoint`` (``"status"``, ``"campaigns"``,
+        ``"contacts"``) sends: the configured size, else what was learned, else the first
+        ask of ``"auto"``."""
+        if endpoint == "status":
+            if isinstance(self.page_size, int):
+                return check_limit(self.page_size, "page_size")  # its page documents 1..100
+            return MAX_PAGE_SIZE
+        if isinstance(self.page_size, int):
+            return self.page_size
+        return self._page_sizes.get(endpoint, AUTO_PAGE_SIZE)
+
+    def _size_cell(self, endpoint: str, explicit: int | None) -> PageSizeCell:
+        """The page size of a new stream of ``endpoint``; learned when it is ``"auto"``."""
+        if explicit is not None:
+            return PageSizeCell(explicit)
+        auto = self.page_size == "auto" and endpoint in _LEARNED_ENDPOINTS
+        return PageSizeCell(
+            self.page_size_for(endpoint),
+            auto=auto,
+            on_learned=(lambda size: self._page_sizes.__setitem__(endpoint, size)) if auto else None,
+        )
+
+    @property
     def paging_readings(self) -> dict[str, str | None]:
         """What the client learned of how the server reads ``page`` and ``skip``, per
         endpoint taking both (``"page"``, ``"skip"``, or ``None`` until an export needed it)."""
@@ -297,7 +352,9 @@ class KoreCampaignClient:
         end = check_iso_datetime(end_date, "endDate")
         if start and end and start > end:
             raise InvalidParameterError("endDate", end_date, f"a time at or after startDate ({start})")
-        page_param, skip = request_params(check_page(page), check_limit(limit), self._readings["campaigns"].value)
+        page_param, skip = request_params(
+            check_page(page), check_limit(limit, maximum=MAX_UNDOCUMENTED_PAGE_SIZE), self._readings["campaigns"].value
+        )
         return ListCampaignsRequest(
             type=ctype,
             page=page_param,
@@ -352,11 +409,12 @@ class KoreCampaignClient:
 
         ``start_page`` resumes an interrupted export; ``strict``, ``on_change`` and
         ``prefetch`` override the client's settings for this stream."""
-        limit = check_limit(page_size or self.page_size, "page_size")
-        template = self._campaigns_body(type, start_page, limit, filters, sort_by, start_date, end_date)
+        explicit = None if page_size is None else check_limit(page_size, "page_size", MAX_UNDOCUMENTED_PAGE_SIZE)
+        size = self._size_cell("campaigns", explicit)
+        template = self._campaigns_body(type, start_page, size.value, filters, sort_by, start_date, end_date)
 
-        def request(page: int, skip: int, decoder: BodyDecoder[E]) -> Awaitable[E]:
-            body = msgspec.structs.replace(template, page=page, skip=skip)
+        def request(page: int, skip: int, limit: int, decoder: BodyDecoder[E]) -> Awaitable[E]:
+            body = msgspec.structs.replace(template, page=page, skip=skip, limit=limit)
             return self._campaigns_request(body, decoder)
 
         return self._stream(
@@ -364,7 +422,7 @@ class KoreCampaignClient:
             _CAMPAIGN_PAGE,
             "POST",
             "/campaign/getAllCampaignDetails",
-            limit,
+            size,
             start_page,
             on_change,
             prefetch,
@@ -411,14 +469,14 @@ class KoreCampaignClient:
         ``strict``, ``on_change`` and ``prefetch`` override the client's settings.
         """
         cid = check_id(campaign_id, "campaign_id")
-        limit = check_limit(page_size or self.page_size, "page_size")
+        explicit = None if page_size is None else check_limit(page_size, "page_size")
         check_page(start_page, "start_page")
         return self._stream(
-            lambda page, skip, decoder: self._status_request(cid, page, limit, skip, decoder),
+            lambda page, skip, limit, decoder: self._status_request(cid, page, limit, skip, decoder),
             _STATUS_PAGE,
             "POST",
             f"/campaign/{cid}/status",
-            limit,
+            self._size_cell("status", explicit),
             start_page,
             on_change,
             prefetch,
@@ -432,7 +490,7 @@ class KoreCampaignClient:
     ) -> Page[Contact]:
         """One page of a contact list (``GET campaign/contactList/{id}/getAllContacts``)."""
         lid = check_id(contact_list_id, "contact_list_id")
-        limit = check_limit(limit)
+        limit = check_limit(limit, maximum=MAX_UNDOCUMENTED_PAGE_SIZE)
         page_param, skip = request_params(check_page(page), limit, self._readings["contacts"].value)
         envelope = await self._contacts_request(lid, page_param, limit, skip, _CONTACT_PAGE)
         return to_page(envelope, requested_page=page, requested_limit=limit)
@@ -460,14 +518,14 @@ class KoreCampaignClient:
         ``start_page`` resumes an interrupted export; ``strict``, ``on_change`` and
         ``prefetch`` override the client's settings for this stream."""
         lid = check_id(contact_list_id, "contact_list_id")
-        limit = check_limit(page_size or self.page_size, "page_size")
+        explicit = None if page_size is None else check_limit(page_size, "page_size", MAX_UNDOCUMENTED_PAGE_SIZE)
         check_page(start_page, "start_page")
         return self._stream(
-            lambda page, skip, decoder: self._contacts_request(lid, page, limit, skip, decoder),
+            lambda page, skip, limit, decoder: self._contacts_request(lid, page, limit, skip, decoder),
             _CONTACT_PAGE,
             "GET",
             f"/campaign/contactList/{lid}/getAllContacts",
-            limit,
+            self._size_cell("contacts", explicit),
             start_page,
             on_change,
             prefetch,
@@ -500,7 +558,7 @@ class KoreCampaignClient:
         decoder: msgspec.json.Decoder[Envelope[PageData[T]]],
         method: str,
         path: str,
-        limit: int,
+        size: PageSizeCell,
         start_page: int,
         on_change: ChangePolicy | None = None,
         prefetch: int | None = None,
@@ -512,12 +570,32 @@ class KoreCampaignClient:
         and whose consumer decodes each with ``decoder`` when it gets there (see
         :class:`_Fetched`). A body that turns out to be malformed JSON (cut off on the way)
         is requested again with ``decoder``, decoding on arrival, so the transport's retries
-        apply to it as to any other page."""
+        apply to it as to any other page. The ``limit`` of every request is read from
+        ``size`` (see :class:`~korecampaign_async.paging.stream.PageSizeCell`): a learned
+        endpoint's first page may be refused for its size, and is then asked again with 100."""
         transport = self._transport
         display_path = transport.display_path(path)
 
         async def fetch(number: int, page: int, skip: int) -> _Fetched:
-            return _Fetched(await request(page, skip, RAW_BODY), number, page, skip)
+            limit = size.value
+            try:
+                body = await request(page, skip, limit, RAW_BODY)
+            except ValidationError as exc:
+                if not (size.auto and not size.confirmed and limit > MAX_PAGE_SIZE and _names_limit(exc)):
+                    raise
+                # The server refuses the size that has no documented maximum: the documented
+                # page size instead, learned (and remembered) so no request is lost again.
+                transport.stats.discrepancies += 1
+                logger.warning(
+                    "%s: the server refused limit=%d (%s); reading %d records per request instead",
+                    display_path,
+                    limit,
+                    exc.message,
+                    MAX_PAGE_SIZE,
+                )
+                size.value = limit = MAX_PAGE_SIZE
+                body = await request(page, skip, limit, RAW_BODY)
+            return _Fetched(body, number, page, skip, limit)
 
         async def materialize(fetched: _Fetched) -> Page[T]:
             try:
@@ -526,13 +604,13 @@ class KoreCampaignClient:
                 if not getattr(exc, "transient", False):
                     raise
                 transport.stats.retries["decode"] += 1
-                envelope = await request(fetched.page, fetched.skip, decoder)
-            return to_page(envelope, requested_page=fetched.number, requested_limit=limit)
+                envelope = await request(fetched.page, fetched.skip, fetched.limit, decoder)
+            return to_page(envelope, requested_page=fetched.number, requested_limit=fetched.limit)
 
         return RecordStream(
             fetch,
             materialize=materialize,
-            limit=limit,
+            limit=size.value,
             start_page=start_page,
             prefetch=prefetch or self.prefetch,
             max_running=self.max_concurrency,
@@ -544,4 +622,5 @@ class KoreCampaignClient:
             hooks=transport.hooks,
             concurrency=transport.concurrency,
             record_type=record_type,
+            page_size=size,
         )

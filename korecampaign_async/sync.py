@@ -203,7 +203,9 @@ async def sync(
                     skipped = _skip_reason(campaign, state)
                     report.skip_reasons[skipped] = report.skip_reasons.get(skipped, 0) + 1
                     report.campaigns_skipped += 1
-                    report.requests_saved += max(1, math.ceil(state.rows / client.page_size)) if state else 1
+                    report.requests_saved += (
+                        max(1, math.ceil(state.rows / client.page_size_for("status"))) if state else 1
+                    )
                     report.skipped_campaigns.append(campaign_id)
                     continue
                 report.read_reasons[reason] = report.read_reasons.get(reason, 0) + 1
@@ -223,7 +225,7 @@ async def sync(
                         key = "list unchanged (totalRecordCount, updatedAt)"
                         report.skip_reasons[key] = report.skip_reasons.get(key, 0) + 1
                         rows = (info.total_record_count if info is not None else None) or 0
-                        report.requests_saved += max(1, math.ceil(rows / client.page_size))
+                        report.requests_saved += max(1, math.ceil(rows / client.page_size_for("contacts")))
                         continue
                     report.read_reasons[reason] = report.read_reasons.get(reason, 0) + 1
                     await _sync_list(client, store, report, list_id, spent, mark)

@@ -227,7 +227,8 @@ async def test_all_campaign_contacts_with_manifest(emulator_factory: EmulatorFac
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["export", "campaign-contacts", "cd-1", "--out", "x.jsonl", "--page-size", "500"], 2, "allowed 1 to 100"),
+        (["export", "campaign-contacts", "cd-1", "--out", "x.jsonl", "--page-size", "500"], 2, "from 1 to 100"),
+        (["export", "contact-list", "cl-1", "--out", "x.jsonl", "--page-size", "20000"], 2, "auto or 1 to 10000"),
         (["export", "campaign-contacts", "cd-1", "--out", "x.xml"], 2, "cannot infer"),
         (["export", "campaign-contacts", "cd-1", "--out", "x.jsonl", "--format", "xml"], 2, "invalid choice"),
         (["export", "campaigns", "--type", "voice", "--status", "Running", "--out", "x.jsonl"], 2, "filters.status"),

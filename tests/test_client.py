@@ -221,9 +221,12 @@ def test_bad_client_settings() -> None:
 
 
 async def test_every_iterator_uses_the_largest_page_size(emulator_factory: EmulatorFactory) -> None:
-    """Request economy: 100 per page (the documented maximum for contact status, our
-    documented default for the other two), so N records cost ceil(N / 100) requests."""
-    async with emulator_factory(campaigns=500, contacts=1_050, list_contacts=950) as emu, make_client(emu) as client:
+    """Request economy with page_size=100: 100 per page (the documented maximum for contact
+    status), so N records cost ceil(N / 100) requests."""
+    async with (
+        emulator_factory(campaigns=500, contacts=1_050, list_contacts=950) as emu,
+        make_client(emu, page_size=100) as client,
+    ):
         await client.iter_campaign_contacts(campaign_id(0)).collect()
         await client.iter_contact_list(contact_list_id(0)).collect()
         await client.iter_campaigns("voice").collect()

@@ -28,7 +28,7 @@ async def test_every_reading_every_record_once_in_order(
 ) -> None:
     async with (
         emulator_factory(paging=paging, echo=echo, campaigns=430, list_contacts=1_250) as emu,
-        make_client(emu, max_concurrency=4) as client,
+        make_client(emu, max_concurrency=4, page_size=100) as client,
     ):
         with caplog.at_level(logging.INFO, logger="korecampaign_async"):
             contacts = await client.iter_contact_list(contact_list_id(0)).collect()
@@ -53,7 +53,7 @@ async def test_every_reading_every_record_once_in_order(
 async def test_resume_with_an_unknown_reading(emulator_factory: EmulatorFactory, paging: str) -> None:
     """A resumed export must ask for its first page in the server's terms: two probe
     requests (page 1 as the reference, and the probe) before it."""
-    async with emulator_factory(paging=paging, list_contacts=1_000) as emu, make_client(emu) as client:
+    async with emulator_factory(paging=paging, list_contacts=1_000) as emu, make_client(emu, page_size=100) as client:
         contacts = await client.iter_contact_list(contact_list_id(0), start_page=4).collect()
         assert [c.id for c in contacts] == [emu.list_contact(0, r)["_id"] for r in range(300, 1_000)]
         assert emu.stats.requests == 7 + 2
@@ -62,7 +62,10 @@ async def test_resume_with_an_unknown_reading(emulator_factory: EmulatorFactory,
 
 @pytest.mark.parametrize("echo", ["effective", "request", "none"])
 async def test_a_server_that_ignores_page_and_skip_fails_clearly(emulator_factory: EmulatorFactory, echo: str) -> None:
-    async with emulator_factory(paging="none", echo=echo, list_contacts=1_000) as emu, make_client(emu) as client:
+    async with (
+        emulator_factory(paging="none", echo=echo, list_contacts=1_000) as emu,
+        make_client(emu, page_size=100) as client,
+    ):
         seen = []
         with pytest.raises(PaginationDriftError, match="page 2 repeats the rows of page 1") as err:
             async for contact in client.iter_contact_list(contact_list_id(0)):
@@ -157,3 +160,69 @@ async def test_a_server_with_its_own_page_size_loses_no_row(
         assert emu.stats.duplicate_pages() == probe
         if echo == "none":
             assert any("rows per page where 100 were asked" in n for n in stream.notes)
+
+
+# -- rows per request, learned (issue 22.1) -----------------------------------------------------
+@pytest.mark.parametrize("echo", ["effective", "none"])
+@pytest.mark.parametrize("policy", ["serve", "cap", "reject"])
+@pytest.mark.parametrize("paging", READINGS)
+async def test_auto_page_size_learns_what_the_server_honours(
+    emulator_factory: EmulatorFactory, paging: str, policy: str, echo: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """page_size="auto" asks 1,000: the server serves them, caps them at its own size (250,
+    totals in that size), or refuses the size (then 100, one request lost). Whichever it does,
+    under every page/skip reading and echo: every row once, in order; the size is learned, and
+    the next stream starts at it (no refusal again)."""
+    rows = 3_210
+    async with (
+        emulator_factory(paging=paging, echo=echo, limit_policy=policy, max_limit=250, list_contacts=rows) as emu,
+        make_client(emu, max_concurrency=4) as client,
+    ):
+        with caplog.at_level(logging.INFO, logger="korecampaign_async"):
+            contacts = await client.iter_contact_list(contact_list_id(0)).collect()
+        assert [c.id for c in contacts] == [emu.list_contact(0, r)["_id"] for r in range(rows)]
+        size = {"serve": 1_000, "cap": 250, "reject": 100}[policy]
+        assert client.page_sizes["contacts"] == size
+        probe = 1 if paging == "page" else 0  # the reading probe answered with page 1 again
+        refused = 1 if policy == "reject" else 0
+        assert emu.stats.by_endpoint["contacts"] == math.ceil(rows / size) + probe + refused
+        warnings = [
+            r for r in caplog.records if r.levelno == logging.WARNING and "refused limit=1000" in r.getMessage()
+        ]
+        assert len(warnings) == refused
+        before = emu.stats.by_endpoint["contacts"]
+        again = await client.iter_contact_list(contact_list_id(1)).collect()
+        assert [c.id for c in again] == [emu.list_contact(1, r)["_id"] for r in range(rows)]
+        assert emu.stats.by_endpoint["contacts"] - before == math.ceil(rows / size)  # learned: nothing wasted
+
+
+async def test_a_remembered_size_refused_later_costs_one_request_never_a_row(
+    emulator_factory: EmulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with emulator_factory(list_contacts=2_500) as emu, make_client(emu) as client:
+        await client.iter_contact_list(contact_list_id(0)).collect()
+        assert client.page_sizes["contacts"] == 1_000
+        emu.config.limit_policy, emu.config.max_limit = "reject", 100  # the server changed its mind
+        before = emu.stats.by_endpoint["contacts"]
+        contacts = await client.iter_contact_list(contact_list_id(1)).collect()
+        assert [c.id for c in contacts] == [emu.list_contact(1, r)["_id"] for r in range(2_500)]
+        assert emu.stats.by_endpoint["contacts"] - before == 1 + 25
+        assert client.page_sizes["contacts"] == 100
+        assert any("refused limit=1000" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+async def test_explicit_page_sizes_are_honoured_and_checked_before_any_request(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    from korecampaign_async import InvalidParameterError, KoreCampaignClient
+
+    async with emulator_factory(list_contacts=900, contacts=300) as emu, make_client(emu, page_size=300) as client:
+        await client.iter_contact_list(contact_list_id(0)).collect()
+        assert {limit for kind, _, _, limit in emu.stats.pages_served if kind == "contacts"} == {300}
+        with pytest.raises(InvalidParameterError, match="page_size"):
+            client.iter_campaign_contacts(campaign_id(0))  # its page documents 1..100
+        assert len(await client.iter_campaign_contacts(campaign_id(0), page_size=100).collect()) == 300
+        with pytest.raises(InvalidParameterError, match="page_size"):
+            client.iter_contact_list(contact_list_id(0), page_size=0)
+    with pytest.raises(InvalidParameterError, match="'auto' or an integer"):
+        KoreCampaignClient("https://kore.invalid", "st-1", "acc-1", auth="t", page_size="big")  # type: ignore[arg-type]

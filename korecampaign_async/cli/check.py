@@ -60,6 +60,7 @@ class CheckReport:
     paging_reading_detail: str = "not determined: no list held enough rows to compare"
     retry_after: str = "no 429 seen"
     budget: str = "not configured (the client learns the budget from 429s)"
+    page_sizes: dict[str, str] = field(default_factory=dict)
     million_rows: dict[str, float] = field(default_factory=dict)
     requests: int = 0
     max_requests: int = MAX_REQUESTS
@@ -235,11 +236,32 @@ async def run_check(
     finally:
         report.requests = client.stats.requests - before
     _budget(report, client)
+    _page_sizes(report, client)
     return report
 
 
+def _page_sizes(report: CheckReport, client: KoreCampaignClient) -> None:
+    """The page size each endpoint honours, as far as this client knows (configured,
+    documented, or learned by an export with ``page_size="auto"``)."""
+    from ..models.checks import AUTO_PAGE_SIZE, MAX_PAGE_SIZE
+
+    status = client.page_size if isinstance(client.page_size, int) else MAX_PAGE_SIZE
+    report.page_sizes["campaign contacts"] = f"{min(status, MAX_PAGE_SIZE)} (documented maximum {MAX_PAGE_SIZE})"
+    for endpoint, label in (("campaigns", "list campaigns"), ("contacts", "contact-list contacts")):
+        if isinstance(client.page_size, int):
+            report.page_sizes[label] = f"{client.page_size} (configured)"
+        elif (learned := client.page_sizes.get(endpoint)) is not None:
+            report.page_sizes[label] = f"{learned} (learned: the server honours it)"
+        else:
+            report.page_sizes[label] = (
+                f"auto: not learned yet (the first page asks {AUTO_PAGE_SIZE}, then keeps what the server honours)"
+            )
+
+
 def _budget(report: CheckReport, client: KoreCampaignClient) -> None:
-    requests = 1_000_000 // client.page_size + (1 if 1_000_000 % client.page_size else 0)
+    # a campaign's contact rows: the export that costs; 100 per request, its documented maximum
+    size = client.page_size if isinstance(client.page_size, int) and client.page_size <= 100 else 100
+    requests = 1_000_000 // size + (1 if 1_000_000 % size else 0)
     spec = _spec_of(client)
     if spec:
         report.budget = spec

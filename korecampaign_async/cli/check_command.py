@@ -41,6 +41,8 @@ def _render_check(report: Any) -> str:
         mark = "ok" if e.ok else "FAILED"
         lines.append(f"  {e.name:<28} {mark:<6} {status!s:>3} {ms:>9}  {e.detail}")
     lines.append(f"  {'page/skip reading':<28} {report.paging_reading or 'unknown'}: {report.paging_reading_detail}")
+    for endpoint, size in report.page_sizes.items():
+        lines.append(f"  {'page size: ' + endpoint:<28} {size}")
     lines.append(f"  {'429s':<28} {report.retry_after}")
     lines.append(f"  {'rate budget':<28} {report.budget}")
     for spec, seconds in report.million_rows.items():

@@ -102,7 +102,7 @@ async def run(args: argparse.Namespace) -> int:
                 out,
                 infer_format(out),
                 CampaignContact,
-                {"endpoint": "campaign-contacts", "id": cid, "page_size": client.page_size},
+                {"endpoint": "campaign-contacts", "id": cid},
                 on_progress=reporter.progress,
             )
         finally:

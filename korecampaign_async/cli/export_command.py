@@ -46,7 +46,6 @@ async def run(args: argparse.Namespace, client: KoreCampaignClient, reporter: Re
         identity = {"endpoint": kind, "query": query}
         client.iter_campaigns(**query)  # validate before touching files
         open_stream = lambda start: client.iter_campaigns(**query, start_page=start)  # noqa: E731
-    identity["page_size"] = client.page_size
     label = f"{kind} {getattr(args, 'id', '') or args.type}".strip()
     reporter.start(label)
     try:

@@ -106,6 +106,20 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
     parser.add_argument("--page-cache", type=int, default=2048, help="encoded pages kept in memory (0 = none)")
+    parser.add_argument(
+        "--max-limit",
+        type=int,
+        default=1000,
+        help="the ceiling of `limit` on the endpoints that document none (list campaigns, a list's contacts; "
+        "default 1000); the contact-status endpoint takes 1..100 as documented",
+    )
+    parser.add_argument(
+        "--limit-policy",
+        choices=("serve", "cap", "reject"),
+        default="serve",
+        help="what those endpoints do with a larger `limit`: serve it (default), cap it at --max-limit rows "
+        "(totals in that size), or reject it with a 400 naming `limit`",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -138,6 +152,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         import_delay=args.import_delay,
         seed=args.seed,
         page_cache=args.page_cache,
+        max_limit=args.max_limit,
+        limit_policy=args.limit_policy,
     )
 
 

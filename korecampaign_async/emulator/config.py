@@ -41,6 +41,10 @@ class EmulatorConfig:
     ``lists_paging`` how it pages: ``all`` lists at once (the sample), ``totals`` (pages of
     ``lists_page_size`` with ``totalPages``), ``has-more`` (only ``hasMore``), or ``ignored``
     (``hasMore`` true but every page the first).
+    Page sizes: the contact-status endpoint takes ``limit`` 1..100, as its page documents;
+    the others document no maximum: ``max_limit`` is their ceiling and ``limit_policy`` what
+    they do with a ``limit`` above it: ``serve`` it anyway (no ceiling), ``cap`` it (serve
+    ``max_limit`` rows, totals in that size), or ``reject`` it (400 naming ``limit``).
     ``page_cap`` (0 = none): the server serves at most this many rows per page whatever
     ``limit`` asked (its totals follow its own page size; with ``echo="none"`` it does not
     say so). Readings the docs leave open: ``paging`` (see :data:`PagingMode`), ``echo`` (see
@@ -69,7 +73,8 @@ class EmulatorConfig:
     retry_after: float = 0.05
     rate_limit: str | None = None
     rate_limit_key: Literal["stream", "account"] = "stream"
-    max_limit: int = 100
+    max_limit: int = 1000
+    limit_policy: Literal["serve", "cap", "reject"] = "serve"
     page_cache: int = 2048
     paging: PagingMode = "page"
     echo: EchoMode = "effective"

@@ -29,7 +29,12 @@ from .data import (
 from .faults import RATE_LIMIT_MESSAGE, FaultKind, Faults, RateGate
 from .state import State
 
-__all__ = ["EmulatorCore", "EmulatorStats"]
+__all__ = ["SERVE_CEILING", "STATUS_MAX_LIMIT", "EmulatorCore", "EmulatorStats"]
+
+#: ``limit`` of the contact-status endpoint: 1..100, as its page documents.
+STATUS_MAX_LIMIT = 100
+#: The largest ``limit`` any endpoint takes, whatever its policy (a sanity bound).
+SERVE_CEILING = 10_000
 
 _encode = msgspec.json.Encoder().encode
 
@@ -309,7 +314,9 @@ class EmulatorCore:
         return the offset, limit and what to echo, or an error message."""
         if not isinstance(source, dict):
             return "request body must be a JSON object"
-        max_limit = self.config.max_limit
+        # the status endpoint documents 1..100; the others no maximum: the configured policy
+        max_limit = STATUS_MAX_LIMIT if not takes_skip else self.config.max_limit
+        policy = "reject" if not takes_skip else self.config.limit_policy
         limit = source.get("limit", default_limit)
         page = source.get("page", 1)
         skip = source.get("skip")
@@ -319,8 +326,13 @@ class EmulatorCore:
             page = 1
         if skip == "":
             skip = None
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= max_limit:
-            return f'"limit" must be an integer between 1 and {max_limit}'
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1 or limit > SERVE_CEILING:
+            return f'"limit" must be an integer between 1 and {max_limit if policy == "reject" else SERVE_CEILING}'
+        if limit > max_limit:
+            if policy == "reject":
+                return f'"limit" must be an integer between 1 and {max_limit}'
+            if policy == "cap":
+                limit = max_limit  # its own page size, whatever was asked (its totals follow it)
         if not isinstance(page, int) or isinstance(page, bool) or page < 1:
             return '"page" must be an integer greater than or equal to 1'
         if skip is not None and (not isinstance(skip, int) or isinstance(skip, bool) or skip < 0):

@@ -31,6 +31,9 @@ class Checkpoint:
     next_page: int = 1
     rows: int = 0
     sink_state: dict[str, Any] = field(default_factory=dict)
+    #: rows per page of the export so far: its page numbers count pages of this size, so a
+    #: resume reads pages of exactly this size (``RecordStream.use_page_size``)
+    page_size: int | None = None
 
     @classmethod
     def for_output(cls, out: str, identity: dict[str, Any]) -> Checkpoint:
@@ -43,7 +46,10 @@ class Checkpoint:
             return False
         with open(self.path, "rb") as fh:
             doc = json.load(fh)
-        if doc.get("version") != CHECKPOINT_VERSION or doc.get("identity") != self.identity:
+        stored = dict(doc.get("identity") or {})
+        legacy_size = stored.pop("page_size", None)  # kept in the identity before 0.2
+        mine = {k: v for k, v in self.identity.items() if k != "page_size"}
+        if doc.get("version") != CHECKPOINT_VERSION or stored != mine:
             raise ConfigurationError(
                 f"{self.path} belongs to a different export ({doc.get('identity')}); "
                 "delete it or run the same command to resume"
@@ -51,6 +57,8 @@ class Checkpoint:
         self.next_page = int(doc["next_page"])
         self.rows = int(doc["rows"])
         self.sink_state = dict(doc["sink_state"])
+        size = doc.get("page_size", legacy_size)
+        self.page_size = size if isinstance(size, int) else None
         return True
 
     def save(self) -> None:
@@ -61,6 +69,7 @@ class Checkpoint:
             "next_page": self.next_page,
             "rows": self.rows,
             "sink_state": self.sink_state,
+            "page_size": self.page_size,
             "saved_at": time.time(),
         }
         write_json_atomically(self.path, doc)

@@ -116,6 +116,7 @@ async def export_stream(
                     if checkpoint is not None and sink.checkpoint_due(now - last_save, checkpoint_every):
                         state = sink.state()
                         checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, state
+                        checkpoint.page_size = stream.page_size
                         checkpoint.save()
                         last_save = now
                 except OSError as exc:
@@ -154,6 +155,7 @@ async def export_stream(
                     with contextlib.suppress(OSError):
                         state = sink.state()
                         checkpoint.next_page, checkpoint.rows, checkpoint.sink_state = stream.next_page, rows, state
+                        checkpoint.page_size = stream.page_size
                         checkpoint.save()
                 # else: the page being written may be partly in the file; the checkpoint saved last
                 # (or none: start over) still describes whole pages, and a resume truncates the file
@@ -204,6 +206,8 @@ async def export_to_file(
     except OSError as exc:  # before any request: an unwritable directory, a full disk
         raise OutputError.from_os_error(exc, out + ".part") from None
     stream = open_stream(checkpoint.next_page)
+    if state is not None and checkpoint.page_size is not None:
+        stream.use_page_size(checkpoint.page_size)  # page numbers count pages of the size it began with
     if on_start:
         on_start(stream)
     return await export_stream(stream, sink, checkpoint, on_progress=on_progress)

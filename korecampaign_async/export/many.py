@@ -72,7 +72,7 @@ async def export_many(
                 target,
                 fmt,
                 CampaignContact,
-                {"endpoint": "campaign-contacts", "id": cid, "page_size": client.page_size},
+                {"endpoint": "campaign-contacts", "id": cid},
                 resume=resume,
                 on_progress=(lambda p: on_progress(cid, p)) if on_progress else None,
             )

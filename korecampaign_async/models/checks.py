@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TypeGuard, cast
+from typing import Literal, TypeGuard, cast
 
 from ..errors import InvalidParameterError
 from .records import CampaignFilters, CampaignType, SortDirection
@@ -21,7 +21,9 @@ __all__ = [
     "CAMPAIGN_STATUSES",
     "CAMPAIGN_TYPES",
     "DIALING_MODES",
+    "AUTO_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "MAX_UNDOCUMENTED_PAGE_SIZE",
     "PRIORITIES",
     "SORT_DIRECTIONS",
     "SORT_FIELDS",
@@ -30,6 +32,7 @@ __all__ = [
     "check_id",
     "check_iso_datetime",
     "check_limit",
+    "check_page_size",
     "check_page",
     "check_sort",
 ]
@@ -43,6 +46,12 @@ SORT_DIRECTIONS: tuple[SortDirection, ...] = ("asc", "desc")
 #: Largest ``limit`` each endpoint accepts. 100 is documented for contact status; the other
 #: two endpoints document no bound, and 100 is the conservative choice (docs/api-notes.md).
 MAX_PAGE_SIZE = 100
+#: The contact-status page documents ``limit`` 1..100; list campaigns and a list's contacts
+#: document no maximum: a ``page_size`` up to this sanity bound is sent as given.
+MAX_UNDOCUMENTED_PAGE_SIZE = 10_000
+#: What ``page_size="auto"`` asks the first page of an endpoint without a documented maximum
+#: for (the server's answer says what it honours: see ``docs/api-notes.md``).
+AUTO_PAGE_SIZE = 1_000
 
 _SNAKE_SORT = {"created_at": "createdAt", "updated_at": "updatedAt"}
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~:-]*$")
@@ -64,6 +73,16 @@ def check_limit(limit: object, field: str = "limit", maximum: int = MAX_PAGE_SIZ
     if not _is_int(limit) or not 1 <= limit <= maximum:
         raise InvalidParameterError(field, limit, f"an integer from 1 to {maximum}")
     return limit
+
+
+def check_page_size(value: object, field: str = "page_size") -> int | Literal["auto"]:
+    """A client-wide page size: ``"auto"`` (learn what each endpoint honours) or an integer
+    from 1 to :data:`MAX_UNDOCUMENTED_PAGE_SIZE` (the contact-status endpoint uses at most 100)."""
+    if value == "auto":
+        return "auto"
+    if not _is_int(value) or not 1 <= value <= MAX_UNDOCUMENTED_PAGE_SIZE:
+        raise InvalidParameterError(field, value, f"'auto' or an integer from 1 to {MAX_UNDOCUMENTED_PAGE_SIZE}")
+    return value
 
 
 def check_campaign_type(value: object) -> CampaignType:

@@ -42,7 +42,7 @@ from ..ratelimit.concurrency import AdaptiveConcurrency
 from ..transport.core import ClientStats, Hooks, PageEvent
 from .plan import READINGS, ChangePolicy, PaginationPlan, Reading, infer_reading, probe_params
 
-__all__ = ["ReadingCell", "RecordStream"]
+__all__ = ["PageSizeCell", "ReadingCell", "RecordStream"]
 
 T = TypeVar("T")
 
@@ -72,6 +72,39 @@ class ReadingCell:
 
     def __repr__(self) -> str:
         return f"ReadingCell({self.endpoint!r}, value={self.value!r})"
+
+
+class PageSizeCell:
+    """The ``limit`` one stream sends, shared with its fetch function (which reads ``value`` for
+    every request, and may lower it once, on the first page, when the server refuses the size).
+
+    ``auto``: the size is being learned. When the first page has been checked the cell takes
+    the plan's page size (the server's own, when it serves fewer rows than asked with totals
+    that agree) and calls ``on_learned`` with what the server honours: the size asked for when
+    it served a full page of it, else the smaller size it served. A single short page says
+    nothing about a ceiling: nothing is learned from it."""
+
+    __slots__ = ("auto", "confirmed", "on_learned", "requested", "value")
+
+    def __init__(self, value: int, *, auto: bool = False, on_learned: Callable[[int], None] | None = None) -> None:
+        self.value = value
+        self.requested = value
+        self.auto = auto
+        self.confirmed = False  # the first page came back with this size
+        self.on_learned = on_learned
+
+    def first_page(self, plan: PaginationPlan, count: int) -> None:
+        """Called once the first page was accepted (``count`` rows)."""
+        asked, self.value, self.confirmed = self.requested, plan.limit, True
+        if not self.auto or self.on_learned is None:
+            return
+        if plan.limit < asked:
+            self.on_learned(plan.limit)  # the server's cap, or the size it fell back to
+        elif count >= asked:
+            self.on_learned(asked)  # served in full
+
+    def __repr__(self) -> str:
+        return f"PageSizeCell(value={self.value}, auto={self.auto}, confirmed={self.confirmed})"
 
 
 class _Workers:
@@ -146,6 +179,8 @@ class RecordStream(Generic[T]):
         concurrency: the client's limiter; enables spare workers for retrying requests.
         record_type: the struct of the records (what the columnar methods derive their
             Arrow schema from).
+        page_size: the :class:`PageSizeCell` the fetch function reads its ``limit`` from (the
+            client's streams); told the page size the first page settled.
     """
 
     def __init__(
@@ -165,8 +200,10 @@ class RecordStream(Generic[T]):
         hooks: Hooks | None = None,
         concurrency: AdaptiveConcurrency | None = None,
         record_type: type[Any] | None = None,
+        page_size: PageSizeCell | None = None,
     ) -> None:
         self._fetch_page = fetch_page
+        self._size = page_size
         self.record_type = record_type
         self._materialize = materialize
         self._reading = reading
@@ -209,6 +246,22 @@ class RecordStream(Generic[T]):
     def start_page(self) -> int:
         """The page this stream started from."""
         return self.plan.start_page
+
+    @property
+    def page_size(self) -> int:
+        """The page size of this stream: the one requested, then (once the first page is in)
+        the one the server honours. Page numbers count pages of this size."""
+        return self.plan.limit
+
+    def use_page_size(self, size: int) -> None:
+        """Read pages of exactly ``size`` rows (before iterating): what a resumed export needs,
+        its page numbers counting pages of the size it started with."""
+        if self._started:
+            raise RuntimeError("the page size of a stream is fixed once it runs")
+        self.plan.limit = size
+        if self._size is not None:
+            self._size.value = self._size.requested = size
+            self._size.auto = False
 
     @property
     def shortfall(self) -> int:
@@ -270,6 +323,7 @@ class RecordStream(Generic[T]):
             stats=self._stats,
             hooks=self._hooks,
             concurrency=self._concurrency,
+            size=self._size,
         )
 
     async def aclose(self) -> None:
@@ -349,6 +403,7 @@ async def _run(
     stats: ClientStats | None,
     hooks: Hooks | None,
     concurrency: AdaptiveConcurrency | None,
+    size: PageSizeCell | None = None,
 ) -> AsyncIterator[Page[Any]]:
     # A fixed set of worker coroutines, each looping "take the next page number, fetch
     # it, hand it over, take the next", so a finished request is followed by the next
@@ -484,6 +539,8 @@ async def _run(
             del fetched
             before = plan.total_pages, plan.known, plan.bound
             plan.accept(number, page, plan.params(number))
+            if size is not None and not size.confirmed:
+                size.first_page(plan, len(page.results))
             if plan.needs_reading:  # page 1 said there is more: probe before fanning out
                 learning = asyncio.ensure_future(learn_reading(page.results))
                 workers.append(learning)
