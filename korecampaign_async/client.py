@@ -9,6 +9,8 @@ documented request, and decodes the answer straight into the structs of
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
@@ -52,6 +54,7 @@ from .ratelimit.windows import RateLimit, RateLimiter
 from .resources import Campaigns, ContactLists
 from .transport.auth import AuthProvider, JWTAuth, resolve_auth
 from .transport.core import RAW_BODY, BodyDecoder, ClientStats, Hooks, RetryPolicy, Transport
+from .transport.profile import ProfileStore, ServerProfile, touched
 
 __all__ = ["ENV_VARS", "KoreCampaignClient"]
 
@@ -146,6 +149,13 @@ class KoreCampaignClient:
             may count rows it does not serve, and the export then follows the rows and
             reports the shortfall (``stream.shortfall``, ``stats.shortfall``) instead of failing.
         hooks: instrumentation callbacks (:class:`Hooks`).
+        profile: remember what is learned about the server (its page/skip reading, page sizes,
+            whether 429s carry ``Retry-After``, its rate windows) across processes:
+            ``True`` (default) in a JSON file per host and stream in the user's cache directory
+            (``KORECAMPAIGN_CACHE_DIR`` overrides), and in Redis when the budget is a
+            :class:`RedisRateLimit` (read when the client is entered with ``async with``);
+            ``False`` keeps it in memory; a :class:`~korecampaign_async.transport.profile.ProfileStore`
+            chooses the directory. See :attr:`profile`.
     """
 
     def __init__(
@@ -166,6 +176,7 @@ class KoreCampaignClient:
         on_change: ChangePolicy = "raise",
         strict: bool = False,
         hooks: Hooks | None = None,
+        profile: ProfileStore | bool = True,
     ) -> None:
         if not isinstance(host, str) or not host.startswith(("http://", "https://")):
             raise ConfigurationError(f"host must be an http(s) URL such as https://platform.kore.ai, got {host!r}")
@@ -193,7 +204,7 @@ class KoreCampaignClient:
         self.on_change: ChangePolicy = on_change
         self.strict = bool(strict)
         # The server's page/skip reading per endpoint taking both, learned once (pagination.py).
-        self._readings = {name: ReadingCell(name) for name in ("campaigns", "contacts")}
+        self._readings = {name: ReadingCell(name, on_change=self._on_reading) for name in _LEARNED_ENDPOINTS}
         bind = getattr(rate_limit, "bind_default_key", None)
         if callable(bind):
             bind(self.host, self.stream_id, self.account_id)
@@ -214,6 +225,19 @@ class KoreCampaignClient:
         self.campaigns = Campaigns(self)
         #: Contact-list CRUD, listing and bulk import (:class:`.resources.ContactLists`).
         self.contact_lists = ContactLists(self)
+
+        if profile is True or profile is False:
+            self._profiles = ProfileStore(persist=profile)
+        else:
+            self._profiles = profile
+        self._shared: set[asyncio.Task[None]] = set()  # profile writes to Redis in flight
+        self._hints_saved = (0, 0)
+        #: What this client knows about the server (see the ``profile`` argument): loaded from
+        #: the saved profile, updated as streams learn, saved when something is learned.
+        self.profile = self._profiles.load(self.host, self.stream_id) or ServerProfile(
+            host=self.host, stream_id=self.stream_id
+        )
+        self._apply_profile()
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -258,6 +282,13 @@ class KoreCampaignClient:
         return cls(**kwargs)
 
     async def __aenter__(self) -> KoreCampaignClient:
+        load = getattr(self.rate_limit, "load_profile", None)
+        if load is not None:  # a fleet shares what one worker learned (Redis)
+            data = await load()
+            shared = self._profiles.decode(data, "in Redis", self.host, self.stream_id) if data else None
+            if shared is not None and shared.updated_at > self.profile.updated_at:
+                self.profile = shared
+                self._apply_profile()
         return self
 
     async def __aexit__(
@@ -266,8 +297,57 @@ class KoreCampaignClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the pooled HTTP session."""
+        """Close the pooled HTTP session (saving what was learned about 429s first)."""
+        stats = self.stats
+        if (stats.throttled_with_hint, stats.throttled_without_hint) != self._hints_saved:
+            self._remember()
+        if self._shared:
+            await asyncio.gather(*self._shared, return_exceptions=True)
         await self._transport.close()
+
+    # -- the server profile -------------------------------------------------------------------
+    def _apply_profile(self) -> None:
+        """Use what the profile says (a reading not confirmed yet: see ``ReadingCell.remembered``)."""
+        for name, cell in self._readings.items():
+            value = self.profile.readings.get(name)
+            cell.value = value if value in ("page", "skip") else None  # type: ignore[assignment]
+            cell.remembered = cell.value is not None
+        self._page_sizes = {k: v for k, v in self.profile.page_sizes.items() if isinstance(v, int) and v > 0}
+
+    def _on_reading(self, cell: ReadingCell) -> None:
+        self._remember()
+
+    def _on_page_size(self, endpoint: str, size: int) -> None:
+        if self._page_sizes.get(endpoint) != size:
+            self._page_sizes[endpoint] = size
+            self._remember()
+
+    def _remember(self) -> None:
+        """Fold what was learned into :attr:`profile` and save it (file, and Redis when shared)."""
+        profile = self.profile
+        profile.readings = {name: cell.value for name, cell in self._readings.items() if cell.value is not None}
+        profile.page_sizes = dict(self._page_sizes)
+        stats = self.stats
+        if stats.throttled_with_hint or stats.throttled_without_hint:
+            profile.retry_after = stats.throttled_with_hint > 0
+        self._hints_saved = (stats.throttled_with_hint, stats.throttled_without_hint)
+        touched(profile)
+        self._profiles.save(profile)
+        share = getattr(self.rate_limit, "save_profile", None)
+        if share is not None:
+            with contextlib.suppress(RuntimeError):  # no running loop: the file is enough
+                task = asyncio.get_running_loop().create_task(share(msgspec.json.encode(profile)))
+                self._shared.add(task)
+                task.add_done_callback(self._shared.discard)
+
+    async def forget_profile(self) -> None:
+        """Forget what was learned about the server: here, in the profile file and in Redis."""
+        self._profiles.forget(self.host, self.stream_id)
+        forget = getattr(self.rate_limit, "forget_profile", None)
+        if forget is not None:
+            await forget()
+        self.profile = ServerProfile(host=self.host, stream_id=self.stream_id)
+        self._apply_profile()
 
     def __repr__(self) -> str:
         return (
@@ -316,7 +396,7 @@ class KoreCampaignClient:
         return PageSizeCell(
             self.page_size_for(endpoint),
             auto=auto,
-            on_learned=(lambda size: self._page_sizes.__setitem__(endpoint, size)) if auto else None,
+            on_learned=(lambda size: self._on_page_size(endpoint, size)) if auto else None,
         )
 
     @property

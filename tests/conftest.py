@@ -36,6 +36,15 @@ if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
 EmulatorFactory = Callable[..., AbstractAsyncContextManager[Emulator]]
 
 
+@pytest.fixture(autouse=True)
+def own_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test remembers server profiles in a cache directory of its own (clients and CLI
+    subprocesses read KORECAMPAIGN_CACHE_DIR), never in the user's."""
+    directory = str(tmp_path_factory.mktemp("cache"))
+    monkeypatch.setenv("KORECAMPAIGN_CACHE_DIR", directory)
+    yield directory
+
+
 @pytest.fixture
 def emulator_factory() -> EmulatorFactory:
     """``async with emulator_factory(contacts=500, fault_429=0.1) as emu``: a fresh emulator."""

@@ -19,11 +19,16 @@ __all__ = ["add_parser", "run"]
 async def run(args: argparse.Namespace, client: KoreCampaignClient) -> int:
     from .check import run_check
 
+    if args.forget:
+        await client.forget_profile()
     report = await run_check(client, campaign_id=args.campaign, contact_list_id=args.contact_list)
+    profile_file = client._profiles.path_for(client.host, client.stream_id) if client._profiles.persist else None
     if args.json:
-        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        doc = report.as_dict()
+        doc["profile"] = {**client.profile.as_dict(), "file": profile_file, "forgotten": bool(args.forget)}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        sys.stdout.write(_render_check(report))
+        sys.stdout.write(_render_check(report) + _render_profile(client, profile_file, args.forget))
     if report.error is not None:
         return exit_code(report.error)
     return EXIT_OK if report.ok else EXIT_DATA
@@ -53,6 +58,25 @@ def _render_check(report: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _render_profile(client: KoreCampaignClient, path: str | None, forgotten: bool) -> str:
+    """What the client remembers about this server (its profile) and where."""
+    profile = client.profile
+    where = path or "memory only"
+    head = "forgotten, then " if forgotten else ""
+    if profile.empty:
+        return f"  {'server profile':<28} {head}nothing learned yet ({where})\n"
+    facts = []
+    if profile.readings:
+        facts.append("reading " + ", ".join(f"{k}={v}" for k, v in sorted(profile.readings.items())))
+    if profile.page_sizes:
+        facts.append("page sizes " + ", ".join(f"{k}={v}" for k, v in sorted(profile.page_sizes.items())))
+    if profile.retry_after is not None:
+        facts.append("429s " + ("carry" if profile.retry_after else "lack") + " Retry-After")
+    if profile.windows:
+        facts.append("windows " + ",".join(f"{n}/{s:g}s" for n, s in profile.windows))
+    return f"  {'server profile':<28} {head}{'; '.join(facts)} ({where}; --forget clears it)\n"
+
+
 def add_parser(sub: Any, common: CommonOptions) -> None:
     """Add this command to ``korecampaign``'s subcommands."""
     raw = argparse.RawDescriptionHelpFormatter
@@ -71,3 +95,8 @@ def add_parser(sub: Any, common: CommonOptions) -> None:
     p.add_argument("--campaign", metavar="CAMPAIGN_ID", help="also read this campaign and one page of its contacts")
     p.add_argument("--contact-list", metavar="CONTACT_LIST_ID", help="also read one page of this contact list")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--forget",
+        action="store_true",
+        help="forget what was learned about this server (its profile file, and Redis with --redis-url) first",
+    )

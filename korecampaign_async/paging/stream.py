@@ -37,6 +37,7 @@ from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from ..errors import PaginationDriftError
 from ..models.records import Page
 from ..ratelimit.concurrency import AdaptiveConcurrency
 from ..transport.core import ClientStats, Hooks, PageEvent
@@ -56,12 +57,22 @@ class ReadingCell:
     """The ``page``/``skip`` reading of one endpoint, learned once per client.
 
     Streams of the same endpoint share it: the first one to need it probes (under the
-    lock), the others wait and reuse the answer."""
+    lock), the others wait and reuse the answer. ``remembered``: the value came from a saved
+    server profile and no page of this process has confirmed it yet; a page that contradicts
+    it makes the cell forget it (``on_change`` is told either way)."""
 
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, on_change: Callable[[ReadingCell], None] | None = None) -> None:
         self.endpoint = endpoint
         self.value: Reading | None = None
+        self.remembered = False
+        self.on_change = on_change
         self._lock: asyncio.Lock | None = None
+
+    def learn(self, value: Reading | None, *, remembered: bool = False) -> None:
+        """Set (or, with ``None``, forget) the reading and tell ``on_change``."""
+        self.value, self.remembered = value, remembered and value is not None
+        if self.on_change is not None:
+            self.on_change(self)
 
     @property
     def lock(self) -> asyncio.Lock:
@@ -492,18 +503,21 @@ async def _run(
                     probe_fetched = await fetch_page(2, page_param, skip_param)
                     extra = 1
                 probe = probe_fetched if materialize is None else await materialize(probe_fetched)
-                cell.value = infer_reading(first_rows, probe.results)
+                learned = infer_reading(first_rows, probe.results)
+                cell.learn(learned)
                 # under the skip reading the probe asked for offset `limit` in the server's own
                 # terms: when this stream starts at page 1, it is page 2
-                is_page_2 = cell.value == "skip" and plan.start_page == 1 and plan.next_to_fetch == 2
+                is_page_2 = learned == "skip" and plan.start_page == 1 and plan.next_to_fetch == 2
                 if is_page_2:
                     slot(2).set_result(_Ready(probe))
                     plan.skip_ahead(2)
                 if stats is not None:
                     stats.probe_requests += extra - is_page_2
-                    stats.paging_readings[cell.endpoint] = cell.value
-                logger.info("%s: the server %s", cell.endpoint, READINGS[cell.value])
-        plan.set_reading(cell.value)
+                    stats.paging_readings[cell.endpoint] = learned
+                logger.info("%s: the server %s", cell.endpoint, READINGS[learned])
+            reading = cell.value
+        assert reading is not None
+        plan.set_reading(reading)
         wake(everyone=True)
 
     # ``max_running`` workers keep every concurrency slot busy. A request waiting for its
@@ -538,7 +552,23 @@ async def _run(
                 page = fetched if materialize is None else await materialize(fetched)
             del fetched
             before = plan.total_pages, plan.known, plan.bound
-            plan.accept(number, page, plan.params(number))
+            try:
+                plan.accept(number, page, plan.params(number))
+            except PaginationDriftError as exc:
+                if cell is not None and cell.remembered and cell.value is not None and plan.reading is not None:
+                    # The reading came from a saved profile and this page contradicts it: forget
+                    # it (the next stream probes again). Every earlier page was delivered once.
+                    forgotten = cell.value
+                    cell.learn(None)
+                    raise PaginationDriftError(
+                        f"{exc.args[0].split(' (records of pages')[0]}; the page/skip reading remembered from "
+                        f"an earlier run ({forgotten!r}) is contradicted and forgotten: resume, and it is learned "
+                        "again",
+                        resume_page=exc.resume_page,
+                    ) from None
+                raise
+            if cell is not None and cell.remembered and number > plan.start_page:
+                cell.remembered = False  # a page after the first agreed with it: confirmed
             if size is not None and not size.confirmed:
                 size.first_page(plan, len(page.results))
             if plan.needs_reading:  # page 1 said there is more: probe before fanning out

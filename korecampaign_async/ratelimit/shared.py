@@ -21,6 +21,7 @@ raises :class:`~korecampaign_async.errors.RateLimiterUnavailableError`. Never un
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -209,6 +210,37 @@ class RedisRateLimit:
 
         url = URL(self.url)
         return str(url.with_password("***")) if url.password else self.url
+
+    # -- what the fleet learned about the server (korecampaign_async.transport.profile) --------
+    def _profile_key(self) -> str:
+        return f"{self.key or 'korecampaign:ratelimit:default'}:profile"
+
+    async def load_profile(self) -> bytes | None:
+        """The server profile the fleet shares (JSON), or ``None`` (none yet, Redis away)."""
+        from redis.exceptions import RedisError
+
+        try:
+            self._redis()
+            value = await self._client.get(self._profile_key())
+        except (RedisError, OSError):
+            return None
+        return bytes(value) if value is not None else None
+
+    async def save_profile(self, data: bytes) -> None:
+        """Share a server profile (JSON) with the fleet; a Redis away is not an error here."""
+        from redis.exceptions import RedisError
+
+        with contextlib.suppress(RedisError, OSError):
+            self._redis()
+            await self._client.set(self._profile_key(), data)
+
+    async def forget_profile(self) -> None:
+        """Remove the shared server profile."""
+        from redis.exceptions import RedisError
+
+        with contextlib.suppress(RedisError, OSError):
+            self._redis()
+            await self._client.delete(self._profile_key())
 
     async def close(self) -> None:
         """Close the Redis connection pool."""

@@ -486,6 +486,10 @@ class Transport:
         error = error_for_status(status, message, method=method, path=display_path, body=text, retry_after=retry_after)
         if status == 429:
             self.stats.throttled += 1
+            if retry_after is None:
+                self.stats.throttled_without_hint += 1
+            else:
+                self.stats.throttled_with_hint += 1
             budget = self.concurrency.on_throttled(
                 seq, None if retry_after is None else min(retry_after, self.retry.max_retry_after)
             )

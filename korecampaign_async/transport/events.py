@@ -91,6 +91,9 @@ class ClientStats:
     probe_requests: int = 0
     #: the learned reading per endpoint (``"page"`` or ``"skip"``)
     paging_readings: dict[str, str] = field(default_factory=dict)
+    #: 429s that carried ``Retry-After``, and 429s that did not
+    throttled_with_hint: int = 0
+    throttled_without_hint: int = 0
     #: wall-clock time (``time.time()``) of the next try while the client holds for the rate
     #: budget, else the last one (compare with ``time.time()``)
     budget_wait_until: float | None = None
