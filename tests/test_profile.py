@@ -69,11 +69,13 @@ async def test_an_unwritable_cache_dir_is_a_warning_and_memory(
 ) -> None:
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file where the directory should be")
-    async with emulator_factory(paging="skip", list_contacts=500) as emu:
-        async with make_client(emu, profile=ProfileStore(blocked / "profiles"), page_size=100) as client:
-            assert len(await client.iter_contact_list(contact_list_id(0)).collect()) == 500
-            assert len(await client.iter_contact_list(contact_list_id(1)).collect()) == 500
-            assert client.profile.readings == {"contacts": "skip"}  # kept in memory
+    async with (
+        emulator_factory(paging="skip", list_contacts=500) as emu,
+        make_client(emu, profile=ProfileStore(blocked / "profiles"), page_size=100) as client,
+    ):
+        assert len(await client.iter_contact_list(contact_list_id(0)).collect()) == 500
+        assert len(await client.iter_contact_list(contact_list_id(1)).collect()) == 500
+        assert client.profile.readings == {"contacts": "skip"}  # kept in memory
     warnings = [r for r in caplog.records if "cannot be saved" in r.getMessage()]
     assert len(warnings) == 1
 
