@@ -231,6 +231,7 @@ class KoreCampaignClient:
         else:
             self._profiles = profile
         self._shared: set[asyncio.Task[None]] = set()  # profile writes to Redis in flight
+        self._concurrency.on_windows = lambda windows: self._remember()
         self._hints_saved = (0, 0)
         #: What this client knows about the server (see the ``profile`` argument): loaded from
         #: the saved profile, updated as streams learn, saved when something is learned.
@@ -313,6 +314,8 @@ class KoreCampaignClient:
             cell.value = value if value in ("page", "skip") else None  # type: ignore[assignment]
             cell.remembered = cell.value is not None
         self._page_sizes = {k: v for k, v in self.profile.page_sizes.items() if isinstance(v, int) and v > 0}
+        if self.profile.windows:  # paced by the windows an earlier run inferred: no 429 to learn them again
+            self._concurrency.install_windows(self.profile.windows)
 
     def _on_reading(self, cell: ReadingCell) -> None:
         self._remember()
@@ -327,6 +330,7 @@ class KoreCampaignClient:
         profile = self.profile
         profile.readings = {name: cell.value for name, cell in self._readings.items() if cell.value is not None}
         profile.page_sizes = dict(self._page_sizes)
+        profile.windows = list(self._concurrency.learned_windows)
         stats = self.stats
         if stats.throttled_with_hint or stats.throttled_without_hint:
             profile.retry_after = stats.throttled_with_hint > 0

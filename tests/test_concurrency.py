@@ -171,10 +171,13 @@ class FakeClock:
 
 async def test_a_hold_without_retry_after_probes_one_at_a_time_and_grows() -> None:
     """Budget-shaped 429s without Retry-After: everyone waits, one probe at a time, each
-    refusal makes the wait longer, an admitted probe ends it with a measured pace."""
+    refusal makes the wait longer, an admitted probe ends it with a measured pace (the
+    fallback when the windows themselves are not inferred: see the tests below)."""
     clock = FakeClock()
     holds: list[tuple[float, float]] = []
-    limiter = AdaptiveConcurrency(8, clock=clock, sleep=clock.sleep, on_hold=lambda w, s: holds.append((w, s)))
+    limiter = AdaptiveConcurrency(
+        8, clock=clock, sleep=clock.sleep, on_hold=lambda w, s: holds.append((w, s)), infer_windows=False
+    )
     for _ in range(20):  # 20 admitted in the first second: the window's budget
         seq = await limiter.acquire()
         limiter.release()

@@ -136,3 +136,27 @@ async def test_check_shows_the_profile_and_forgets_it(emulator_factory: Emulator
         assert rc == 0, err
         doc = json.loads(out)
         assert doc["profile"]["forgotten"] is True and doc["profile"]["readings"] == {}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("timing")
+async def test_inferred_windows_are_remembered_and_a_second_run_spends_no_429(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    """issue 22.4 with 22.3: the windows inferred from 429s go into the profile; the next
+    client paces by them from its first request: no learning 429."""
+    import asyncio
+
+    from korecampaign_async.emulator import campaign_id
+
+    async with emulator_factory(contacts=6_000, rate_limit="10/0.5s,30/3s", rate_limit_retry_after=False) as emu:
+        async with make_client(emu) as first:
+            first.transport.concurrency.hold_initial = 0.25
+            await first.iter_campaign_contacts(campaign_id(0)).collect()
+            assert first.stats.throttled > 0
+        assert first.profile.windows == [(10, 0.5), (30, 3.0)]
+        await asyncio.sleep(3.2)  # the server's windows empty again
+        async with make_client(emu) as second:
+            assert second.transport.concurrency.learned_windows == [(10, 0.5), (30, 3.0)]
+            rows = await second.iter_campaign_contacts(campaign_id(2)).collect()
+            assert len(rows) == 6_000 and second.stats.throttled == 0

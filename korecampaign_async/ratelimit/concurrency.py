@@ -41,7 +41,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+
+from .inference import WindowInference
+from .windows import SlidingWindowLog, Window
 
 __all__ = ["AdaptiveConcurrency"]
 
@@ -62,6 +65,7 @@ class AdaptiveConcurrency:
         *,
         adaptive: bool = True,
         learn_rate: bool = True,
+        infer_windows: bool = True,
         long_retry_after: float = 1.0,
         congestion_count: int = 5,
         congestion_window: int = 20,
@@ -72,6 +76,7 @@ class AdaptiveConcurrency:
         hold_max: float = 60.0,
         idle_reset: float = 60.0,
         on_hold: Callable[[float, float], None] | None = None,
+        on_windows: Callable[[list[Window]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -121,6 +126,14 @@ class AdaptiveConcurrency:
         self._run_start: float | None = None
         self._last_success = 0.0
         self._buckets: deque[list[float]] = deque(maxlen=3700)  # [second, successes] over the last hour
+        # the server's windows, inferred from the send log (no Retry-After needed)
+        self.inference = WindowInference() if self.learn_rate and infer_windows else None
+        self.on_windows = on_windows
+        self.learned_windows: list[Window] = []
+        self._windows: SlidingWindowLog | None = None
+        self._spacing = 0.0  # with learned windows: sends at least this far apart (no bursts)
+        self._next_send = 0.0
+        self._sent_at: dict[int, float] = {}
 
     @property
     def holding(self) -> bool:
@@ -166,13 +179,25 @@ class AdaptiveConcurrency:
         The common case of :meth:`acquire`, without creating a coroutine."""
         if self.pace is None and self.in_flight < self.limit and not self._waiters:
             now = self._clock()
-            if now >= self._paused_until:
+            if now >= self._paused_until and (self._windows is None or self._window_wait(now) <= 0):
                 self.in_flight += 1
-                self._started += 1
-                if self._cycle_start is None:
-                    self._cycle_start = now
-                return self._started
+                return self._admit(now)
         return None
+
+    def _admit(self, now: float) -> int:
+        """Number the request about to be sent, count it in the learned windows, log its time."""
+        self._started += 1
+        if self._cycle_start is None:
+            self._cycle_start = now
+        if self._windows is not None:
+            self._windows.record(now)
+            self._next_send = now + self._spacing
+        if self.inference is not None:
+            if len(self._sent_at) > 10_000:  # answers that never came (errors): forget the oldest
+                for key in list(self._sent_at)[:5_000]:
+                    del self._sent_at[key]
+            self._sent_at[self._started] = now
+        return self._started
 
     async def acquire(self) -> int:
         """Wait for a slot, any pause and the pace; return the request's sequence number."""
@@ -188,6 +213,7 @@ class AdaptiveConcurrency:
                 continue
             try:
                 await self._wait_pace()
+                await self._wait_windows()
             except BaseException:
                 self.release()
                 raise
@@ -195,10 +221,40 @@ class AdaptiveConcurrency:
                 self.release()  # a pause or hold began while we waited for the pace
                 continue
             break
-        self._started += 1
-        if self._cycle_start is None:
-            self._cycle_start = self._clock()
-        return self._started
+        return self._admit(self._clock())
+
+    async def _wait_windows(self) -> None:
+        """Wait until every learned window has room (checked and counted without a pause
+        between: :meth:`_admit` records the request at once)."""
+        while self._windows is not None:
+            wait = self._window_wait(self._clock())
+            if wait <= 0:
+                return
+            await self._sleep(wait)
+
+    def _window_wait(self, now: float) -> float:
+        """Seconds until the learned windows admit a request sent evenly (spaced by the
+        fastest window's rate: a burst that a longer window cuts short costs one 429, not a
+        burst of them)."""
+        assert self._windows is not None
+        return max(self._windows.delay(now), self._next_send - now)
+
+    def install_windows(self, windows: Sequence[Window]) -> None:
+        """Pace by ``windows`` from now on (learned, or remembered from an earlier run)."""
+        learned = [(int(n), float(w)) for n, w in windows if n >= 1 and w > 0]
+        self.learned_windows = learned
+        if not learned:
+            self._windows = None
+            return
+        log = SlidingWindowLog(learned, margin=0.05)
+        self._spacing = min(w / n for n, w in learned)
+        if self.inference is not None:  # what was sent within the longest window still counts
+            horizon = self._clock() - max(w for _, w in learned) - 0.05
+            for at in self.inference.recent_admissions(horizon):
+                log.record(at)
+        self._windows = log
+        self.pace = None  # the windows pace exactly; a rate estimate would only slow them
+        self._pace_cap = None
 
     async def _take_slot(self) -> None:
         if self.in_flight < self.limit and not self._waiters:
@@ -276,6 +332,10 @@ class AdaptiveConcurrency:
         self._cycle_successes += 1
         self._recent.append(False)
         now = self._clock()
+        if self.inference is not None and seq is not None:
+            sent = self._sent_at.pop(seq, None)
+            if sent is not None:
+                self.inference.admitted(sent)
         if self._run_start is None or now - self._last_success > self.idle_reset:
             self._run_start = now
             self._buckets.clear()
@@ -334,18 +394,32 @@ class AdaptiveConcurrency:
         self._hold(min(self._hold_wait * self.hold_growth, self.hold_max), now)
 
     def _hold(self, wait: float, now: float) -> None:
-        """Hold every request for ``wait``; requests admitted after now are its probes."""
+        """Hold every request for ``wait``; requests admitted after now are its probes. With
+        a send log, the probe goes as soon as a window length servers use would free a slot
+        (see :meth:`~korecampaign_async.ratelimit.inference.WindowInference.next_admission`),
+        when that is sooner: a refused probe rules that length out."""
         self._hold_wait = wait
+        if self.inference is not None:
+            at = self.inference.next_admission(now)
+            if at is not None:
+                wait = min(wait, max(0.05, at - now + 0.05))
         self._hold_seq = self._started
         self.pause(wait)
         if self.on_hold is not None:
             self.on_hold(wait, now - self._hold_since)
 
     def _end_hold(self, now: float) -> None:
-        """A probe was admitted: the window freed. Pace at 95 % of the rate it allowed."""
+        """A probe was admitted: the window freed. Pace by the windows the send log shows
+        (:mod:`.inference`); when it cannot tell yet, at 95 % of the rate it allowed."""
         self._hold_wait = None
+        if self.inference is not None:
+            windows = self.inference.infer(self.learned_windows)
+            if windows != self.learned_windows:
+                self.install_windows(windows)
+                if self.on_windows is not None:
+                    self.on_windows(list(windows))
         rate = self.measured_rate(now)
-        if self.learn_rate and rate is not None and rate > 0:
+        if self._windows is None and self.learn_rate and rate is not None and rate > 0:
             self.pace = 0.95 * rate
             self._pace_cap = rate
             self._pace_set_at = now
@@ -366,11 +440,21 @@ class AdaptiveConcurrency:
         if not self.adaptive:
             return False
         now = self._clock()
+        sent = self._sent_at.pop(seq, None)
+        if self.inference is not None and sent is not None and retry_after is None:
+            self.inference.refused(sent)
         if retry_after is None and self._hold_wait is not None:
             if seq > self._hold_seq:  # a probe sent after the hold began was refused: wait longer
                 self._grow_hold(now)
             return True  # sent before the hold began: part of the same burst
-        if not self.is_congested(retry_after):
+        unexplained = (
+            retry_after is None
+            and self._windows is not None
+            and sent is not None
+            and self.inference is not None
+            and not any(self.inference.explains(w, sent) for w in self.learned_windows)
+        )
+        if not unexplained and not self.is_congested(retry_after):
             return False
         if retry_after is not None:
             self.pause(retry_after)
