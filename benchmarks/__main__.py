@@ -27,6 +27,7 @@ SCENARIOS = (
     "sync",
     "export",
     "import",
+    "economy",
 )
 
 

@@ -27,7 +27,7 @@ from korecampaign_async.cli.check import seconds_for
 from korecampaign_async.emulator import Emulator, campaign_id, contact_list_id
 from korecampaign_async.models.records import CampaignContact, Envelope, PageData
 
-from . import contenders, export_bench, import_bench, sync_bench
+from . import contenders, economy_bench, export_bench, import_bench, sync_bench
 from .harness import EmulatorProcess, Measurement, measure, measure_interleaved
 
 CAMPAIGN = campaign_id(0)
@@ -56,6 +56,10 @@ class Profile:
     sync_rows: int = 1_000_000
     export_rows: int = 1_000_000
     import_rows: int = 1_000_000
+    #: economy: rows per endpoint (scaled to a million), pages and windows of the no-hint run
+    economy_rows: int = 200_000
+    economy_pages: int = 1_200
+    economy_windows: str = "40/2s,120/20s"
 
 
 PROFILES = {
@@ -94,6 +98,9 @@ PROFILES = {
         sync_rows=100_000,
         export_rows=200_000,
         import_rows=100_000,
+        economy_rows=50_000,
+        economy_pages=300,
+        economy_windows="20/1s,60/10s",
     ),
     "tiny": Profile(
         "tiny",
@@ -114,6 +121,9 @@ PROFILES = {
         sync_rows=5_000,
         export_rows=5_000,
         import_rows=5_000,
+        economy_rows=2_000,
+        economy_pages=60,
+        economy_windows="10/0.5s,30/3s",
     ),
 }
 
@@ -627,6 +637,7 @@ async def run_all(p: Profile, out_dir: Path, only: set[str] | None, log: Any, ch
         ("sync", lambda: sync_bench.run(p, target)),
         ("export", lambda: export_bench.run(p, target)),
         ("import", lambda: import_bench.run(p, target)),
+        ("economy", lambda: economy_bench.run(p, target)),
     ]
     for name, run in plan:
         if only and name not in only:

@@ -670,6 +670,7 @@ class KoreCampaignClient:
                 # The server refuses the size that has no documented maximum: the documented
                 # page size instead, learned (and remembered) so no request is lost again.
                 transport.stats.discrepancies += 1
+                transport.stats.page_size_refusals += 1
                 logger.warning(
                     "%s: the server refused limit=%d (%s); reading %d records per request instead",
                     display_path,

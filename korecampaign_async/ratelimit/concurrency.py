@@ -447,14 +447,11 @@ class AdaptiveConcurrency:
             if seq > self._hold_seq:  # a probe sent after the hold began was refused: wait longer
                 self._grow_hold(now)
             return True  # sent before the hold began: part of the same burst
-        unexplained = (
-            retry_after is None
-            and self._windows is not None
-            and sent is not None
-            and self.inference is not None
-            and not any(self.inference.explains(w, sent) for w in self.learned_windows)
-        )
-        if not unexplained and not self.is_congested(retry_after):
+        # With a send log, a 429 without Retry-After is evidence of a full window (Kore's
+        # 429s come without one): hold at once, and let the log say which window it was
+        # (a stray 429 costs a short hold: the first round length that could free a slot).
+        evidence = retry_after is None and self.inference is not None and sent is not None
+        if not evidence and not self.is_congested(retry_after):
             return False
         if retry_after is not None:
             self.pause(retry_after)

@@ -145,16 +145,25 @@ class WindowInference:
         return self._inside(list(self._admitted), at, width) >= limit
 
     def infer(self, known: Iterable[Window] = ()) -> list[Window]:
-        """The windows the log shows: ``known`` ones kept while no admission exceeds them,
-        plus one for the refusals they do not explain (none when the log cannot tell yet:
-        no admission after those refusals)."""
+        """The windows the log shows: ``known`` ones kept while no admissions exceeded them,
+        plus one for each group of refusals they do not explain (none for refusals the log
+        cannot bound yet: no admission after them)."""
         stamps = list(self._admitted)
         # a known window stays while no admissions exceeded it (2 % slack in its length: clocks
         # and latency jitter move the edges a little)
         windows = [w for w in known if self._limit_for(stamps, w[1] * 0.98) <= w[0]]
+        for _ in range(4):  # a short window, a long one, and room for a correction
+            found = self._one_more(stamps, windows)
+            if found is None or found in windows:
+                break
+            windows.append(found)
+        return sorted(windows, key=lambda w: w[1])
+
+    def _one_more(self, stamps: list[float], windows: list[Window]) -> Window | None:
+        """A window explaining the latest refusal the ``windows`` do not, or ``None``."""
         open_refusals = [r for r in self._refused if not any(self._inside(stamps, r, w) >= n for n, w in windows)]
         if not open_refusals or not stamps or stamps[-1] <= max(open_refusals):
-            return windows  # nothing to explain, or no admission after it to bound the window
+            return None  # nothing to explain, or no admission after it to bound the window
         last = max(open_refusals)
         high = min(MAX_WINDOW, stamps[-1] - stamps[0] + MIN_WINDOW)
         feasible: list[tuple[float, int]] = []
@@ -163,33 +172,35 @@ class WindowInference:
             if limit and self._inside(stamps, last, width) >= limit:
                 feasible.append((width, limit))
         if not feasible:
-            return windows
+            return None
 
-        # every open refusal should be explained; keep the lengths that explain the most
+        # the lengths that explain the latest refusal; among them those explaining the most of
+        # the other open ones (refusals of another, still unknown window do not count against)
         def score(width: float) -> int:
             limit = self._limit_for(stamps, width)
-            return sum(self._inside(stamps, r, width) >= limit for r in open_refusals) if limit else -1
+            if not limit or self._inside(stamps, last, width) < limit:
+                return -1
+            return sum(self._inside(stamps, r, width) >= limit for r in open_refusals)
 
-        scored = [(score(w), w, n) for w, n in feasible]
-        best = max(s for s, _, _ in scored)
-        lengths = [(w, n) for s, w, n in scored if s == best]
+        scored = [(score(w), w) for w, _ in feasible]
+        best = max(s for s, _ in scored)
+        lengths = [w for s, w in scored if s == best]
         # the grid is 1 % coarse: find the bracket's ends exactly (a window of 20 s must not
         # look like one of 19.97 s, whose roundest length is 15)
-        low, high_w = lengths[0][0] / (1 + GRID_STEP), lengths[-1][0]
+        low, high_w = lengths[0] / (1 + GRID_STEP), lengths[-1]
         inside, outside = high_w, high_w * (1 + GRID_STEP)
         for _ in range(30):
             middle = (inside + outside) / 2
             inside, outside = (middle, outside) if score(middle) == best else (inside, middle)
         high_w = inside
-        outside, inside = low, lengths[0][0]
+        outside, inside = low, lengths[0]
         for _ in range(30):
             middle = (inside + outside) / 2
             inside, outside = (middle, outside) if score(middle) == best else (inside, middle)
         low = outside
         for limit, width in _TIERS:  # a published tier that fits the evidence
             fits = low < width <= high_w * (1 + GRID_STEP) and self._limit_for(stamps, width) <= limit
-            if fits and self._inside(stamps, open_refusals[-1], width) >= limit:
-                return [*windows, (limit, width)]
+            if fits and self._inside(stamps, last, width) >= limit:
+                return (limit, width)
         width = roundest(low, high_w)
-        limit = self._limit_for(stamps, width) or lengths[-1][1]
-        return [*windows, (limit, width)]
+        return (self._limit_for(stamps, width), width)

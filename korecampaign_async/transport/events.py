@@ -91,6 +91,8 @@ class ClientStats:
     probe_requests: int = 0
     #: the learned reading per endpoint (``"page"`` or ``"skip"``)
     paging_readings: dict[str, str] = field(default_factory=dict)
+    #: first pages asked again at the documented 100 after the server refused a larger ``limit``
+    page_size_refusals: int = 0
     #: 429s that carried ``Retry-After``, and 429s that did not
     throttled_with_hint: int = 0
     throttled_without_hint: int = 0
