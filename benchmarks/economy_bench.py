@@ -146,13 +146,93 @@ async def _budget(p: Any) -> list[dict[str, Any]]:
     return rows
 
 
+async def _fleet(p: Any, redis_url: str, workers: int = 3) -> dict[str, Any]:
+    """The no-hint run by a fleet: ``workers`` clients, one Redis budget configured far too
+    loose (1,000 requests a second), each exporting its share of the pages."""
+    import uuid
+
+    from korecampaign_async import RedisRateLimit
+
+    spec = p.economy_windows
+    pages = p.economy_pages
+    per = math.ceil(pages / workers / 10)  # campaigns of 10 pages each, per worker
+    key = f"economy-fleet:{uuid.uuid4()}"
+    with (
+        EmulatorProcess(
+            campaigns=2 * per * workers + 2, contacts=1_000, latency_ms=5, rate_limit=spec, no_retry_after=True
+        ) as emu,
+        tempfile.TemporaryDirectory() as profiles,
+    ):
+        limiters = [RedisRateLimit(redis_url, key=key, windows=[(1_000, 1.0)]) for _ in range(workers)]
+
+        async def work(w: int) -> Any:
+            kwargs = {
+                "rate_limit": limiters[w],
+                "profile": ProfileStore(profiles),
+                "retry": RetryPolicy(max_attempts=30),
+            }
+            async with KoreCampaignClient(**emu.client_kwargs(**kwargs)) as client:
+                for c in range(per):
+                    await client.iter_campaign_contacts(campaign_id(2 * (w * per + c))).collect()
+                return client.stats, client.transport.concurrency.learned_windows
+
+        began = time.perf_counter()
+        results = await asyncio.gather(*(work(w) for w in range(workers)))
+        elapsed = time.perf_counter() - began
+        for limiter in limiters:
+            await limiter.close()
+    done = sum(s.pages for s, _ in results)
+    requests = sum(s.requests for s, _ in results)
+    throttled = sum(s.throttled for s, _ in results)
+    ideal = seconds_for(done, spec)
+    return {
+        "run": f"fleet of {workers}, one Redis budget (configured 1000/1s: far too loose)",
+        "server windows": spec,
+        "seconds": round(elapsed, 2),
+        "requests": requests,
+        "pages": done,
+        "429s": throttled,
+        "probes": sum(s.probe_requests for s, _ in results),
+        "windows learned": " | ".join(",".join(f"{n}/{w:g}s" for n, w in ws) for _, ws in results),
+        "ideal seconds": round(ideal, 2),
+        "goodput share of the budget": round(ideal / elapsed, 3),
+        "429 share of requests": round(throttled / max(1, requests), 4),
+    }
+
+
+def _redis_server() -> tuple[Any, str] | None:
+    import shutil
+    import socket
+    import subprocess
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
 async def run(p: Any, target: Any) -> dict[str, Any]:
     per_million = await _per_million(p)
     resync = await _resync(p)
     budget = await _budget(p)
+    server = _redis_server()
+    if server is not None:
+        try:
+            budget.append(await _fleet(p, server[1]))
+        finally:
+            server[0].kill()
     served = next(r for r in per_million if r["server"].startswith("1,000") and r["endpoint"].startswith("contact-l"))
     capped = next(r for r in per_million if r["server"].startswith("100") and r["endpoint"].startswith("contact-l"))
-    first, second = budget
+    first, second = budget[0], budget[1]
     targets = [
         target(
             "economy: contact-list requests per 1M rows, 1,000-page server",
@@ -176,4 +256,17 @@ async def run(p: Any, target: Any) -> dict[str, Any]:
         target("economy: second run's learning 429s", second["429s"], 0, at_least=False),
         target("economy: second run's probe requests", second["probes"], 0, at_least=False),
     ]
+    if len(budget) > 2:
+        fleet = budget[2]
+        targets += [
+            target(
+                "economy: no-hint fleet (Redis) goodput share of the budget", fleet["goodput share of the budget"], 0.95
+            ),
+            target(
+                "economy: no-hint fleet (Redis) 429 share of requests",
+                fleet["429 share of requests"],
+                0.02,
+                at_least=False,
+            ),
+        ]
     return {"rows": [*per_million, resync, *budget], "targets": targets}

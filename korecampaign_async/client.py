@@ -232,6 +232,8 @@ class KoreCampaignClient:
             self._profiles = profile
         self._shared: set[asyncio.Task[None]] = set()  # profile writes to Redis in flight
         self._concurrency.on_windows = lambda windows: self._remember()
+        if callable(getattr(rate_limit, "shared_sends", None)) and callable(getattr(rate_limit, "set_windows", None)):
+            self._concurrency.share(rate_limit)  # a fleet: its shared log tells the windows, and paces them
         self._hints_saved = (0, 0)
         #: What this client knows about the server (see the ``profile`` argument): loaded from
         #: the saved profile, updated as streams learn, saved when something is learned.
@@ -315,7 +317,12 @@ class KoreCampaignClient:
             cell.remembered = cell.value is not None
         self._page_sizes = {k: v for k, v in self.profile.page_sizes.items() if isinstance(v, int) and v > 0}
         if self.profile.windows:  # paced by the windows an earlier run inferred: no 429 to learn them again
-            self._concurrency.install_windows(self.profile.windows)
+            set_windows = getattr(self.rate_limit, "set_windows", None)
+            if callable(set_windows):  # a fleet's shared budget paces every process
+                set_windows(self.profile.windows)
+                self._concurrency.learned_windows = list(self.profile.windows)
+            else:
+                self._concurrency.install_windows(self.profile.windows)
 
     def _on_reading(self, cell: ReadingCell) -> None:
         self._remember()

@@ -72,8 +72,11 @@ async def test_client_rate_limit_honoured(emulator_factory: EmulatorFactory) -> 
     # a full window may go at once; after it, 30 more per second: the run spans ~2 s
     achieved = (len(times) - 30) / (times[-1] - times[0])
     assert 20 <= achieved <= 33, achieved
+    # every rolling second holds at most 30, to within the limiter's 50 ms margin: these are the
+    # times the emulator (on the test's own event loop) got to each request, so a busy loop
+    # bunches arrivals the client spaced
     for i, t in enumerate(times):
-        assert sum(1 for u in times[i:] if u - t < 1.0) <= 30
+        assert sum(1 for u in times[i:] if u - t < 1.0 - 0.05) <= 30
 
 
 async def test_concurrency_drops_on_429_and_recovers(emulator_factory: EmulatorFactory) -> None:

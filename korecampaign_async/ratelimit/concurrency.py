@@ -39,9 +39,11 @@ probed above the rate it measured: the windows that set it do not move.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from .inference import WindowInference
 from .windows import SlidingWindowLog, Window
@@ -134,6 +136,10 @@ class AdaptiveConcurrency:
         self._spacing = 0.0  # with learned windows: sends at least this far apart (no bursts)
         self._next_send = 0.0
         self._sent_at: dict[int, float] = {}
+        #: a budget shared by a fleet (``RedisRateLimit``): its log holds every process's
+        #: requests, so windows are inferred from it and paced by it (see :meth:`share`)
+        self._shared: Any = None
+        self._inferring: asyncio.Task[None] | None = None
 
     @property
     def holding(self) -> bool:
@@ -238,6 +244,29 @@ class AdaptiveConcurrency:
         burst of them)."""
         assert self._windows is not None
         return max(self._windows.delay(now), self._next_send - now)
+
+    def share(self, budget: Any) -> None:
+        """Infer windows from ``budget``'s fleet-wide log (``shared_sends``) and pace by
+        installing them there (``set_windows``), instead of in this process alone."""
+        self._shared = budget
+
+    async def _infer_shared(self) -> None:
+        """At a hold's end, with a fleet: the windows the whole fleet's log shows."""
+        assert self.inference is not None
+        sends = await self._shared.shared_sends(3_700.0)
+        if sends is not None:
+            self.inference.replace_admissions(sends)
+        windows = self.inference.infer(self.learned_windows)
+        if windows != self.learned_windows:
+            self.learned_windows = windows
+            self._shared.set_windows(windows)
+            if self.on_windows is not None:
+                self.on_windows(list(windows))
+
+    def sending(self, seq: int) -> None:
+        """The request numbered ``seq`` leaves now (after a configured budget held it)."""
+        if seq in self._sent_at:
+            self._sent_at[seq] = self._clock()
 
     def install_windows(self, windows: Sequence[Window]) -> None:
         """Pace by ``windows`` from now on (learned, or remembered from an earlier run)."""
@@ -412,14 +441,18 @@ class AdaptiveConcurrency:
         """A probe was admitted: the window freed. Pace by the windows the send log shows
         (:mod:`.inference`); when it cannot tell yet, at 95 % of the rate it allowed."""
         self._hold_wait = None
-        if self.inference is not None:
+        if self.inference is not None and self._shared is not None:
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing to infer with
+                self._inferring = asyncio.get_running_loop().create_task(self._infer_shared())
+        elif self.inference is not None:
             windows = self.inference.infer(self.learned_windows)
             if windows != self.learned_windows:
                 self.install_windows(windows)
                 if self.on_windows is not None:
                     self.on_windows(list(windows))
         rate = self.measured_rate(now)
-        if self._windows is None and self.learn_rate and rate is not None and rate > 0:
+        learned = self._windows is not None or self._shared is not None
+        if not learned and self.learn_rate and rate is not None and rate > 0:
             self.pace = 0.95 * rate
             self._pace_cap = rate
             self._pace_set_at = now

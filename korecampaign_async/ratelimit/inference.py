@@ -92,6 +92,11 @@ class WindowInference:
             log.clear()
             log.extend(items[-HISTORY:])
 
+    def replace_admissions(self, stamps: Iterable[float]) -> None:
+        """Use ``stamps`` as the admissions (a fleet's shared log: every process's requests)."""
+        self._admitted.clear()
+        self._admitted.extend(sorted(stamps)[-HISTORY:])
+
     def refused(self, at: float) -> None:
         """A request sent at ``at`` was refused (a 429 of the budget)."""
         self._refused.append(at)

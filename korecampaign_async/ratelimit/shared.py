@@ -67,6 +67,12 @@ return '0'
 """
 
 
+#: How long the shared log keeps the fleet's requests (beyond the windows' own lengths), and
+#: the limit of the pseudo-window that keeps them (never reached).
+RETAIN_SECONDS = 3_700.0
+RETAIN_NEVER_FULL = 10**12
+
+
 class RedisRateLimit:
     """Rolling-window budget shared through Redis.
 
@@ -156,17 +162,21 @@ class RedisRateLimit:
         args: list[Any] = [member, self.margin * 1000]
         for limit, period in self.windows:
             args += [limit, period * 1000]
-        return args
+        # a window that never fills: the log keeps the last hour of the fleet's requests, the
+        # history window inference reads (korecampaign_async.ratelimit.inference)
+        return [*args, RETAIN_NEVER_FULL, RETAIN_SECONDS * 1000]
 
-    async def acquire(self) -> None:
-        """Wait until the shared budget has room, then count the request in it."""
+    async def acquire(self) -> str | None:
+        """Wait until the shared budget has room, then count the request in it. Returns the
+        request's entry in the shared log (:meth:`forget` takes it back when the server
+        refused the request), or ``None`` on the local fallback."""
         if self.key is None:
             self.key = "korecampaign:ratelimit:default"
         if self._degraded_since is not None:
             if time.monotonic() - self._degraded_since < self.reconnect_after:
                 assert self._local is not None
                 await self._local.acquire()
-                return
+                return None
             self._degraded_since = None  # time to try Redis again
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -178,7 +188,7 @@ class RedisRateLimit:
                 wait_ms = float(await script(keys=[self.key], args=self._argv(member)))
                 if wait_ms <= 0:
                     self.acquired += 1
-                    return
+                    return member
                 self.waited_seconds += wait_ms / 1000
                 await asyncio.sleep(wait_ms / 1000)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
@@ -203,6 +213,38 @@ class RedisRateLimit:
             if self._degraded_since is None:
                 self._degraded_since = time.monotonic()
             await self._local.acquire()
+            return None
+
+    # -- windows learned by the fleet (korecampaign_async.ratelimit.inference) -------------------
+    def set_windows(self, windows: Sequence[Window]) -> None:
+        """Pace by ``windows`` too (the ones configured stay: every window is checked)."""
+        merged = {(int(n), float(p)) for n, p in (*self.windows, *windows)}
+        self.windows = _check_windows(sorted(merged, key=lambda w: w[1]))
+
+    async def forget(self, member: str) -> None:
+        """Take a request the server refused out of the shared log: the server did not count it."""
+        from redis.exceptions import RedisError
+
+        with contextlib.suppress(RedisError, OSError):
+            self._redis()
+            await self._client.zrem(self.key, member)
+
+    async def shared_sends(self, horizon: float) -> list[float] | None:
+        """The fleet's counted requests of the last ``horizon`` seconds, as times on this
+        process's ``time.monotonic`` clock (Redis keeps them on its own), oldest first;
+        ``None`` when Redis cannot be read."""
+        from redis.exceptions import RedisError
+
+        try:
+            self._redis()
+            before = time.monotonic()
+            seconds, micros = await self._client.time()
+            offset = (before + time.monotonic()) / 2 - (int(seconds) + int(micros) / 1e6)
+            now_ms = (int(seconds) + int(micros) / 1e6) * 1000
+            items = await self._client.zrangebyscore(self.key, now_ms - horizon * 1000, "+inf", withscores=True)
+        except (RedisError, OSError):
+            return None
+        return sorted(float(score) / 1000 + offset for _, score in items)
 
     def _safe_url(self) -> str:
         # never print a password embedded in the URL

@@ -99,8 +99,9 @@ class SlidingWindowLog:
 class RateLimiter(Protocol):
     """What the client needs from a rate limit: wait until one request may be sent."""
 
-    async def acquire(self) -> None:
-        """Return when one request may be sent now."""
+    async def acquire(self) -> object:
+        """Return when one request may be sent now (with anything the limiter wants back
+        about this request, or ``None``)."""
         ...
 
 

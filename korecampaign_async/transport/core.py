@@ -15,6 +15,7 @@ counted when the server sees the request), and classifies the answer:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -289,6 +290,7 @@ class Transport:
         self._headers = dict(headers)
         self.concurrency = concurrency
         self.rate_limit = rate_limit
+        self._background: set[asyncio.Task[None]] = set()
         self.retry = retry or RetryPolicy()
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.hooks = hooks or Hooks()
@@ -436,9 +438,11 @@ class Transport:
         seq = self.concurrency.try_acquire()
         if seq is None:
             seq = await self.concurrency.acquire()
+        entry: object = None  # the request's entry in a shared budget's log
         try:
             if self.rate_limit is not None:
-                await self.rate_limit.acquire()
+                entry = await self.rate_limit.acquire()
+                self.concurrency.sending(seq)  # the budget may have held it: its send time is now
             if self.hooks.on_request:
                 self.hooks.on_request(RequestEvent(method, display_path, attempt))
             token = self._auth.token()
@@ -493,6 +497,12 @@ class Transport:
             budget = self.concurrency.on_throttled(
                 seq, None if retry_after is None else min(retry_after, self.retry.max_retry_after)
             )
+            forget = getattr(self.rate_limit, "forget", None)
+            if forget is not None and isinstance(entry, str) and retry_after is None:
+                # the server did not count it: neither should the fleet's shared log
+                task = asyncio.get_running_loop().create_task(forget(entry))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
             if isinstance(error, RateLimitError):
                 error.budget = budget
         raise error
