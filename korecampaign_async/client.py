@@ -315,6 +315,7 @@ class KoreCampaignClient:
             value = self.profile.readings.get(name)
             cell.value = value if value in ("page", "skip") else None  # type: ignore[assignment]
             cell.remembered = cell.value is not None
+            cell.echo = self.profile.echoes.get(name)
         self._page_sizes = {k: v for k, v in self.profile.page_sizes.items() if isinstance(v, int) and v > 0}
         if self.profile.windows:  # paced by the windows an earlier run inferred: no 429 to learn them again
             set_windows = getattr(self.rate_limit, "set_windows", None)
@@ -336,6 +337,7 @@ class KoreCampaignClient:
         """Fold what was learned into :attr:`profile` and save it (file, and Redis when shared)."""
         profile = self.profile
         profile.readings = {name: cell.value for name, cell in self._readings.items() if cell.value is not None}
+        profile.echoes = {name: cell.echo for name, cell in self._readings.items() if cell.echo is not None}
         profile.page_sizes = dict(self._page_sizes)
         profile.windows = list(self._concurrency.learned_windows)
         stats = self.stats

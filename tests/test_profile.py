@@ -30,6 +30,7 @@ async def test_a_second_client_spends_nothing_learning(emulator_factory: Emulato
         path = first._profiles.path_for(first.host, first.stream_id)
         saved = json.loads(Path(path).read_text())
         assert saved["readings"] == {"contacts": "page"} and saved["page_sizes"] == {"contacts": 100}
+        assert saved["echoes"] == {"contacts": "skip"}  # its answers echo the offset
         assert (
             saved["version"] == PROFILE_VERSION
             and os.path.dirname(os.path.dirname(path)) == os.environ["KORECAMPAIGN_CACHE_DIR"]

@@ -68,6 +68,8 @@ def _render_profile(client: KoreCampaignClient, path: str | None, forgotten: boo
     facts = []
     if profile.readings:
         facts.append("reading " + ", ".join(f"{k}={v}" for k, v in sorted(profile.readings.items())))
+    if profile.echoes:
+        facts.append("offset echo " + ", ".join(f"{k}={v}" for k, v in sorted(profile.echoes.items())))
     if profile.page_sizes:
         facts.append("page sizes " + ", ".join(f"{k}={v}" for k, v in sorted(profile.page_sizes.items())))
     if profile.retry_after is not None:

@@ -65,6 +65,9 @@ class ReadingCell:
         self.endpoint = endpoint
         self.value: Reading | None = None
         self.remembered = False
+        #: how the server echoes the offset on this endpoint: ``"skip"`` (a ``skip`` beside its
+        #: pages) or ``"none"``; ``None`` until a page showed it
+        self.echo: str | None = None
         self.on_change = on_change
         self._lock: asyncio.Lock | None = None
 
@@ -571,6 +574,10 @@ async def _run(
                 cell.remembered = False  # a page after the first agreed with it: confirmed
             if size is not None and not size.confirmed:
                 size.first_page(plan, len(page.results))
+            if cell is not None and cell.echo is None:
+                cell.echo = "skip" if page.skip is not None else "none"
+                if cell.on_change is not None:
+                    cell.on_change(cell)
             if plan.needs_reading:  # page 1 said there is more: probe before fanning out
                 learning = asyncio.ensure_future(learn_reading(page.results))
                 workers.append(learning)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -140,6 +141,7 @@ class AdaptiveConcurrency:
         #: requests, so windows are inferred from it and paced by it (see :meth:`share`)
         self._shared: Any = None
         self._inferring: asyncio.Task[None] | None = None
+        self._adopting: asyncio.Task[None] | None = None
 
     @property
     def holding(self) -> bool:
@@ -249,6 +251,27 @@ class AdaptiveConcurrency:
         """Infer windows from ``budget``'s fleet-wide log (``shared_sends``) and pace by
         installing them there (``set_windows``), instead of in this process alone."""
         self._shared = budget
+
+    async def _adopt_shared(self) -> None:
+        """With a fleet, at a hold's start: windows another worker inferred (in the shared
+        profile) that this worker does not pace by yet end the hold at once."""
+        load = getattr(self._shared, "load_profile", None)
+        data = await load() if load is not None else None
+        if not data:
+            return
+        try:
+            shared = [(int(n), float(w)) for n, w in json.loads(data).get("windows") or []]
+        except (ValueError, TypeError, AttributeError):
+            return
+        news = [w for w in shared if w not in self.learned_windows]
+        if not news or self._hold_wait is None:
+            return
+        self.learned_windows = sorted({*self.learned_windows, *shared}, key=lambda w: w[1])
+        self._shared.set_windows(self.learned_windows)
+        self._hold_wait = None  # paced by them from now on: no probe needed
+        self._paused_until = min(self._paused_until, self._clock())
+        self.limit = max(1, self._limit_after_hold)
+        self._wake()
 
     async def _infer_shared(self) -> None:
         """At a hold's end, with a fleet: the windows the whole fleet's log shows."""
@@ -412,6 +435,9 @@ class AdaptiveConcurrency:
         return count / span
 
     def _start_hold(self, now: float) -> None:
+        if self._shared is not None and self.inference is not None:
+            with contextlib.suppress(RuntimeError):  # another worker may have learned them already
+                self._adopting = asyncio.get_running_loop().create_task(self._adopt_shared())
         self.holds += 1
         self._hold_since = now
         self._limit_after_hold = max(1, self.limit // 2)

@@ -166,7 +166,11 @@ class WindowInference:
 
     def _one_more(self, stamps: list[float], windows: list[Window]) -> Window | None:
         """A window explaining the latest refusal the ``windows`` do not, or ``None``."""
-        open_refusals = [r for r in self._refused if not any(self._inside(stamps, r, w) >= n for n, w in windows)]
+        # a refusal a known window explains, give or take the jitter between our clock and the
+        # server's (2 % of its length and 50 ms), is that window's: not a sign of another one
+        open_refusals = [
+            r for r in self._refused if not any(self._inside(stamps, r, w * 1.02 + 0.05) >= n for n, w in windows)
+        ]
         if not open_refusals or not stamps or stamps[-1] <= max(open_refusals):
             return None  # nothing to explain, or no admission after it to bound the window
         last = max(open_refusals)

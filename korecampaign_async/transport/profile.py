@@ -51,6 +51,7 @@ class ServerProfile(msgspec.Struct, kw_only=True):
         host, stream_id: whose profile it is.
         updated_at: when it last changed (``time.time()``).
         readings: per endpoint taking ``page`` and ``skip``, which one the server reads.
+        echoes: per such endpoint, whether its answers echo the offset (``"skip"``) or not (``"none"``).
         page_sizes: per endpoint without a documented maximum, the page size it honours.
         retry_after: whether its 429s carry ``Retry-After`` (``None``: no 429 seen).
         windows: the rolling windows its 429s showed, ``[[requests, seconds], ...]``.
@@ -61,6 +62,7 @@ class ServerProfile(msgspec.Struct, kw_only=True):
     stream_id: str = ""
     updated_at: float = 0.0
     readings: dict[str, str] = {}
+    echoes: dict[str, str] = {}
     page_sizes: dict[str, int] = {}
     retry_after: bool | None = None
     windows: list[tuple[int, float]] = []
