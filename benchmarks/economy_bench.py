@@ -154,7 +154,9 @@ async def _fleet(p: Any, redis_url: str, workers: int = 3) -> dict[str, Any]:
     from korecampaign_async import RedisRateLimit
 
     spec = p.economy_windows
-    pages = p.economy_pages
+    # twice the single process's pages: three workers' first burst of in-flight requests and one
+    # probing worker are the learning cost, amortised over a run of the same length per worker
+    pages = 2 * p.economy_pages
     per = math.ceil(pages / workers / 10)  # campaigns of 10 pages each, per worker
     key = f"economy-fleet:{uuid.uuid4()}"
     with (

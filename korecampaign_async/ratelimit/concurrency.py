@@ -142,6 +142,8 @@ class AdaptiveConcurrency:
         self._shared: Any = None
         self._inferring: asyncio.Task[None] | None = None
         self._adopting: asyncio.Task[None] | None = None
+        self._probing = False  # this worker probes its fleet's hold (see _fleet_hold)
+        self._background: set[asyncio.Task[Any]] = set()
 
     @property
     def holding(self) -> bool:
@@ -251,6 +253,23 @@ class AdaptiveConcurrency:
         """Infer windows from ``budget``'s fleet-wide log (``shared_sends``) and pace by
         installing them there (``set_windows``), instead of in this process alone."""
         self._shared = budget
+
+    async def _fleet_hold(self) -> None:
+        """A fleet's hold: the worker that claims it probes (and learns) as a single process
+        does; the others send nothing and take the windows it publishes, or claim the probing
+        when it is given up. Windows another worker published already end the hold at once."""
+        await self._adopt_shared()
+        claim = getattr(self._shared, "claim_probe", None)
+        if self._hold_wait is None or claim is None:
+            return
+        ttl = max(120.0, 2 * self.hold_max)
+        while self._hold_wait is not None:
+            if await claim(ttl):
+                self._probing = True
+                return
+            self.pause(1.0)  # a follower: no probe leaves while the prober learns
+            await self._sleep(0.25)
+            await self._adopt_shared()
 
     async def _adopt_shared(self) -> None:
         """With a fleet, at a hold's start: windows another worker inferred (in the shared
@@ -436,16 +455,24 @@ class AdaptiveConcurrency:
 
     def _start_hold(self, now: float) -> None:
         if self._shared is not None and self.inference is not None:
-            with contextlib.suppress(RuntimeError):  # another worker may have learned them already
-                self._adopting = asyncio.get_running_loop().create_task(self._adopt_shared())
+            with contextlib.suppress(RuntimeError):  # one worker of a fleet probes, the others wait
+                self._adopting = asyncio.get_running_loop().create_task(self._fleet_hold())
         self.holds += 1
         self._hold_since = now
         self._limit_after_hold = max(1, self.limit // 2)
         self.limit = 1  # one probe at a time while holding
         self._hold(self.hold_initial, now)
 
+    def _in_background(self, job: Awaitable[Any]) -> None:
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to tell the fleet
+            task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(job)  # type: ignore[arg-type]
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
     def _grow_hold(self, now: float) -> None:
         assert self._hold_wait is not None
+        if self._probing:  # still probing: keep the claim
+            self._in_background(self._shared.claim_probe(max(120.0, 2 * self.hold_max), refresh=True))
         self._hold(min(self._hold_wait * self.hold_growth, self.hold_max), now)
 
     def _hold(self, wait: float, now: float) -> None:
@@ -467,6 +494,9 @@ class AdaptiveConcurrency:
         """A probe was admitted: the window freed. Pace by the windows the send log shows
         (:mod:`.inference`); when it cannot tell yet, at 95 % of the rate it allowed."""
         self._hold_wait = None
+        if self._probing:
+            self._probing = False
+            self._in_background(self._shared.release_probe())
         if self.inference is not None and self._shared is not None:
             with contextlib.suppress(RuntimeError):  # no running loop: nothing to infer with
                 self._inferring = asyncio.get_running_loop().create_task(self._infer_shared())

@@ -221,6 +221,34 @@ class RedisRateLimit:
         merged = {(int(n), float(p)) for n, p in (*self.windows, *windows)}
         self.windows = _check_windows(sorted(merged, key=lambda w: w[1]))
 
+    async def claim_probe(self, ttl: float, *, refresh: bool = False) -> bool:
+        """Become the one worker of the fleet that probes a full window (the others wait for
+        what it learns): ``True`` when this worker holds the claim (for ``ttl`` seconds)."""
+        from redis.exceptions import RedisError
+
+        name = f"{self.key or 'korecampaign:ratelimit:default'}:prober"
+        try:
+            self._redis()
+            if refresh:
+                return bool(await self._client.set(name, self._prefix, px=int(ttl * 1000), xx=True))
+            if await self._client.set(name, self._prefix, px=int(ttl * 1000), nx=True):
+                return True
+            owner = await self._client.get(name)
+            return owner is not None and bytes(owner).decode() == self._prefix
+        except (RedisError, OSError):
+            return True  # Redis away: probe alone, as a single process does
+
+    async def release_probe(self) -> None:
+        """Give up the claim of :meth:`claim_probe` (when this worker's hold ended)."""
+        from redis.exceptions import RedisError
+
+        name = f"{self.key or 'korecampaign:ratelimit:default'}:prober"
+        with contextlib.suppress(RedisError, OSError):
+            self._redis()
+            owner = await self._client.get(name)
+            if owner is not None and bytes(owner).decode() == self._prefix:
+                await self._client.delete(name)
+
     async def forget(self, member: str) -> None:
         """Take a request the server refused out of the shared log: the server did not count it."""
         from redis.exceptions import RedisError
