@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from korecampaign_async import PaginationDriftError, RedisRateLimit
+from korecampaign_async import RedisRateLimit
 from korecampaign_async.emulator import contact_list_id
 from korecampaign_async.transport.profile import PROFILE_VERSION, ProfileStore
 
@@ -81,25 +81,24 @@ async def test_an_unwritable_cache_dir_is_a_warning_and_memory(
     assert len(warnings) == 1
 
 
-async def test_a_contradicted_reading_is_forgotten_and_learned_again(emulator_factory: EmulatorFactory) -> None:
+async def test_a_contradicted_reading_is_forgotten_and_learned_again(
+    emulator_factory: EmulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     """The file says the server reads `skip`; this server reads `page`: page 2 answers page 1
-    again. The export stops there (every earlier row delivered once), the reading is forgotten,
-    and the next stream learns it again and reads everything."""
+    again. The stream forgets the reading, learns it again (page 1 as the reference, and the
+    probe) and reads on from page 2: every row once, in order, one WARNING."""
     async with emulator_factory(paging="page", list_contacts=400) as emu:
         store = ProfileStore()
         async with make_client(emu, profile=store) as seed:
             seed.profile.readings = {"contacts": "skip"}
             store.save(seed.profile)
         async with make_client(emu, profile=store, page_size=100) as client:
-            seen = []
-            with pytest.raises(PaginationDriftError, match="contradicted and forgotten") as err:
-                async for contact in client.iter_contact_list(contact_list_id(0)):
-                    seen.append(contact.id)
-            assert err.value.resume_page == 2 and len(seen) == len(set(seen)) == 100
-            assert client.paging_readings["contacts"] is None
+            assert client.paging_readings["contacts"] == "skip"
             rows = await client.iter_contact_list(contact_list_id(0)).collect()
             assert [c.id for c in rows] == [emu.list_contact(0, r)["_id"] for r in range(400)]
-            assert client.paging_readings["contacts"] == "page"
+            assert client.paging_readings["contacts"] == "page" and client.profile.readings == {"contacts": "page"}
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "contradicts" in r.getMessage()]
+        assert len(warnings) == 1
 
 
 async def test_a_fleet_shares_its_profile_through_redis(

@@ -527,12 +527,17 @@ async def _run(
     # retry (backoff, Retry-After) rests without a slot; spare workers, parked until
     # then, fill such slots so one slow page does not idle a share of the concurrency.
     # Parked, they cost nothing per request.
-    count = min(max_running, prefetch)
-    workers: list[asyncio.Future[None]] = [asyncio.ensure_future(worker()) for _ in range(count)]
-    if concurrency is not None:
-        spares = min(max(2, max_running // 4), prefetch - count)
-        workers += [asyncio.ensure_future(worker(rests=concurrency)) for _ in range(spares)]
+    def start_workers() -> list[asyncio.Future[None]]:
+        count = min(max_running, prefetch)
+        started: list[asyncio.Future[None]] = [asyncio.ensure_future(worker()) for _ in range(count)]
+        if concurrency is not None:
+            spares = min(max(2, max_running // 4), prefetch - count)
+            started += [asyncio.ensure_future(worker(rests=concurrency)) for _ in range(spares)]
+        return started
+
+    workers = start_workers()
     running.tasks = workers
+    relearned = False  # a remembered reading contradicted once: learned again in this stream
     learning: asyncio.Future[None] | None = None
     if plan.needs_reading:
         learning = asyncio.ensure_future(learn_reading(None))
@@ -558,18 +563,39 @@ async def _run(
             try:
                 plan.accept(number, page, plan.params(number))
             except PaginationDriftError as exc:
-                if cell is not None and cell.remembered and cell.value is not None and plan.reading is not None:
-                    # The reading came from a saved profile and this page contradicts it: forget
-                    # it (the next stream probes again). Every earlier page was delivered once.
-                    forgotten = cell.value
-                    cell.learn(None)
-                    raise PaginationDriftError(
-                        f"{exc.args[0].split(' (records of pages')[0]}; the page/skip reading remembered from "
-                        f"an earlier run ({forgotten!r}) is contradicted and forgotten: resume, and it is learned "
-                        "again",
-                        resume_page=exc.resume_page,
-                    ) from None
-                raise
+                if relearned or cell is None or not cell.remembered or cell.value is None or plan.reading is None:
+                    raise
+                # The reading came from a saved profile and this page contradicts it (page 2
+                # repeating page 1, an echo of another offset): forget it, stop the pages fetched in
+                # its terms, learn it again (page 1 as the reference, and the probe) and fetch on
+                # from this page. Every earlier page was delivered once; none is lost.
+                relearned = True
+                logger.warning(
+                    "%s: page %d contradicts the page/skip reading remembered from an earlier run (%r: %s): "
+                    "learning it again",
+                    path,
+                    number,
+                    cell.value,
+                    exc.args[0].split(" (records of pages")[0],
+                )
+                cell.learn(None)
+                stop = True
+                await running.close()
+                for fut in slots.values():
+                    if fut.done() and not fut.cancelled():
+                        fut.exception()
+                    else:
+                        fut.cancel()
+                slots.clear()
+                idle.clear()
+                stop = False
+                plan.reading = None
+                plan.next_to_fetch = number
+                workers = start_workers()
+                running.tasks = workers
+                learning = asyncio.ensure_future(learn_reading(None))
+                workers.append(learning)
+                continue
             if cell is not None and cell.remembered and number > plan.start_page:
                 cell.remembered = False  # a page after the first agreed with it: confirmed
             if size is not None and not size.confirmed:
