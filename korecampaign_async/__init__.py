@@ -23,6 +23,7 @@ from .errors import (
     StoreLockedError,
     StoreUnavailableError,
     TransportError,
+    UnsupportedOperationError,
     ValidationError,
 )
 from .models.records import (
@@ -130,6 +131,7 @@ __all__ = [
     "StoreUnavailableError",
     "SyncReport",
     "TransportError",
+    "UnsupportedOperationError",
     "TriggerResult",
     "ValidationError",
     "VoiceCampaignSpec",

@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
-from .errors import ConfigurationError, DecodeError, InvalidParameterError, ValidationError
+from .errors import ConfigurationError, DecodeError, InvalidParameterError, KoreAPIError, ValidationError
 from .models.checks import (
     AUTO_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -54,6 +54,17 @@ from .ratelimit.windows import RateLimit, RateLimiter
 from .resources import Campaigns, ContactLists
 from .transport.auth import AuthProvider, JWTAuth, resolve_auth
 from .transport.core import RAW_BODY, BodyDecoder, ClientStats, Hooks, RetryPolicy, Transport
+from .transport.flavour import (
+    Addressing,
+    ApiName,
+    CallKind,
+    Edition,
+    EditionSetting,
+    check_api,
+    check_edition,
+    other_edition,
+    wrong_edition,
+)
 from .transport.profile import ProfileStore, ServerProfile, touched
 
 __all__ = ["ENV_VARS", "KoreCampaignClient"]
@@ -73,6 +84,8 @@ ENV_VARS = (
     "KORE_CLIENT_SECRET",
     "KORE_TOKEN",
     "KORE_RATE_LIMIT",
+    "KORE_API",
+    "KORE_API_EDITION",
 )
 
 _CAMPAIGN_PAGE = msgspec.json.Decoder(Envelope[PageData[Campaign]])
@@ -80,6 +93,7 @@ _CAMPAIGN_ONE = msgspec.json.Decoder(Envelope[Campaign])
 _STATUS_PAGE = msgspec.json.Decoder(Envelope[PageData[CampaignContact]])
 _CONTACT_PAGE = msgspec.json.Decoder(Envelope[PageData[Contact]])
 _encode = msgspec.json.Encoder().encode
+_VIEW_CONTACTS = {"view": "contacts"}
 
 
 class _Fetched(NamedTuple):
@@ -118,13 +132,25 @@ def _names_limit(exc: ValidationError) -> bool:
 
 
 class KoreCampaignClient:
-    """Async client of the Kore.ai Campaign Management API v2.
+    """Async client of the Kore.ai Campaign Management API v2, or of the same operations
+    as Kore's Contact Center pages document them (``api="contact-center"``).
 
     Args:
         host: base URL such as ``https://platform.kore.ai`` (any scheme, host and port).
-        stream_id: the bot / stream id (``st-...``), part of every path.
+        stream_id: the bot / stream id (``st-...``), part of every v2 path.
         account_id: sent as the ``accountId`` header and query parameter.
-        iid: the ``iid`` header (application id); defaults to ``stream_id``.
+        iid: the ``iid`` header (application id); defaults to ``stream_id`` with ``api="v2"``.
+            The Contact Center pages put it in the path: required there (unless
+            ``edition="stream"``).
+        api: ``"v2"`` (``/campaign/api/v2/public/{streamId}``, the default) or
+            ``"contact-center"`` (``/agentassist/api/v1/public/{IID}``, start/stop on
+            ``/campaign/api/v1``); see :mod:`korecampaign_async.transport.flavour` and the
+            "Contact Center" guide for what differs.
+        edition: how a Contact Center server is addressed: ``"iid"`` (the application id in
+            the path, ``iid``/``accountId`` headers: the current pages), ``"stream"`` (the
+            stream id in the path, ``?accountId=``: Koredotcom/docs' older pages) or
+            ``"auto"`` (the default: the current edition first, the other once when the
+            server's answer shows it speaks that one; remembered in the profile).
         auth: a :class:`JWTAuth`, any object with ``token()``, or a ready-made token string.
         max_concurrency: ceiling of requests in flight for this client.
         adaptive: lower the in-flight limit on 429 and raise it back on success.
@@ -177,7 +203,17 @@ class KoreCampaignClient:
         strict: bool = False,
         hooks: Hooks | None = None,
         profile: ProfileStore | bool = True,
+        api: ApiName = "v2",
+        edition: EditionSetting = "auto",
     ) -> None:
+        self.api: ApiName = check_api(api)
+        self.edition_setting: EditionSetting = check_edition(edition)
+        if self.api == "contact-center" and self.edition_setting != "stream" and not iid:
+            raise ConfigurationError(
+                "api='contact-center' needs iid (KORE_IID, --iid): the application id the Contact Center pages put "
+                "in the path and the iid header (or edition='stream' for the older pages, addressed by stream id)",
+                missing=["KORE_IID"],
+            )
         if not isinstance(host, str) or not host.startswith(("http://", "https://")):
             raise ConfigurationError(f"host must be an http(s) URL such as https://platform.kore.ai, got {host!r}")
         missing = [name for name, value in (("stream_id", stream_id), ("account_id", account_id)) if not value]
@@ -192,7 +228,11 @@ class KoreCampaignClient:
         self.host = host.rstrip("/")
         self.stream_id = check_id(stream_id, "stream_id")
         self.account_id = account_id
-        self.iid = iid or stream_id
+        self.iid = check_id(iid, "iid") if iid else stream_id
+        self._addressing = Addressing(self.api, host.rstrip("/"), self.stream_id, self.iid, account_id)
+        #: the Contact Center edition requests go out in; confirmed by the first answer
+        self._edition: Edition = "stream" if self.edition_setting == "stream" else "iid"
+        self._edition_confirmed = self.api == "v2" or self.edition_setting != "auto"
         self.max_concurrency = max_concurrency
         self.page_size: int | Literal["auto"] = check_page_size(page_size, "page_size")
         #: page sizes the servers's answers showed each endpoint honours (``page_size="auto"``)
@@ -211,7 +251,7 @@ class KoreCampaignClient:
         self._auth = resolve_auth(auth)
         self._concurrency = AdaptiveConcurrency(max_concurrency, adaptive=adaptive)
         self._transport = Transport(
-            f"{self.host}/campaign/api/v2/public/{self.stream_id}",
+            self._addressing.root("api", self._edition),
             auth=self._auth,
             headers={"iid": self.iid, "accountId": self.account_id},
             concurrency=self._concurrency,
@@ -230,6 +270,8 @@ class KoreCampaignClient:
             self._profiles = ProfileStore(persist=profile)
         else:
             self._profiles = profile
+        # what is learned of a Contact Center server is kept apart from the v2 API's
+        self._profile_key = self.stream_id if self.api == "v2" else f"{self.stream_id}+contact-center"
         self._shared: set[asyncio.Task[None]] = set()  # profile writes to Redis in flight
         self._concurrency.on_windows = lambda windows: self._remember()
         if callable(getattr(rate_limit, "shared_sends", None)) and callable(getattr(rate_limit, "set_windows", None)):
@@ -237,8 +279,8 @@ class KoreCampaignClient:
         self._hints_saved = (0, 0)
         #: What this client knows about the server (see the ``profile`` argument): loaded from
         #: the saved profile, updated as streams learn, saved when something is learned.
-        self.profile = self._profiles.load(self.host, self.stream_id) or ServerProfile(
-            host=self.host, stream_id=self.stream_id
+        self.profile = self._profiles.load(self.host, self._profile_key) or ServerProfile(
+            host=self.host, stream_id=self._profile_key
         )
         self._apply_profile()
 
@@ -248,8 +290,9 @@ class KoreCampaignClient:
         """Build a client from ``KORE_*`` environment variables; keyword arguments win.
 
         Reads ``KORE_HOST``, ``KORE_STREAM_ID``, ``KORE_ACCOUNT_ID``, ``KORE_IID`` (optional),
-        ``KORE_CLIENT_ID`` + ``KORE_CLIENT_SECRET`` or ``KORE_TOKEN``, and ``KORE_RATE_LIMIT``
-        (optional, e.g. ``600/60s,18000/1h`` or ``runtime``). Raises
+        ``KORE_CLIENT_ID`` + ``KORE_CLIENT_SECRET`` or ``KORE_TOKEN``, ``KORE_RATE_LIMIT``
+        (optional, e.g. ``600/60s,18000/1h`` or ``runtime``), ``KORE_API`` (``v2`` or
+        ``contact-center``) and ``KORE_API_EDITION`` (``auto``, ``iid``, ``stream``). Raises
         :class:`ConfigurationError` listing every missing variable at once.
         """
         source = os.environ if env is None else env
@@ -277,6 +320,10 @@ class KoreCampaignClient:
                 missing.append("(or KORE_TOKEN)")
         if "rate_limit" not in overrides and get("KORE_RATE_LIMIT"):
             kwargs["rate_limit"] = RateLimit.parse(get("KORE_RATE_LIMIT"))
+        if "api" not in overrides and get("KORE_API"):
+            kwargs["api"] = check_api(get("KORE_API"), "KORE_API")
+        if "edition" not in overrides and get("KORE_API_EDITION"):
+            kwargs["edition"] = check_edition(get("KORE_API_EDITION"), "KORE_API_EDITION")
         if missing:
             raise ConfigurationError(
                 "missing settings: " + ", ".join(missing), missing=[m for m in missing if m.startswith("KORE_")]
@@ -288,7 +335,7 @@ class KoreCampaignClient:
         load = getattr(self.rate_limit, "load_profile", None)
         if load is not None:  # a fleet shares what one worker learned (Redis)
             data = await load()
-            shared = self._profiles.decode(data, "in Redis", self.host, self.stream_id) if data else None
+            shared = self._profiles.decode(data, "in Redis", self.host, self._profile_key) if data else None
             if shared is not None and shared.updated_at > self.profile.updated_at:
                 self.profile = shared
                 self._apply_profile()
@@ -317,6 +364,11 @@ class KoreCampaignClient:
             cell.remembered = cell.value is not None
             cell.echo = self.profile.echoes.get(name)
         self._page_sizes = {k: v for k, v in self.profile.page_sizes.items() if isinstance(v, int) and v > 0}
+        if self.edition_setting == "auto" and self.api == "contact-center":
+            # an edition remembered is used, not trusted: until an answer confirms it, a
+            # wrong-edition answer still tries the other one
+            self._edition = self.profile.edition if self.profile.edition in ("iid", "stream") else "iid"  # type: ignore[assignment]
+            self._edition_confirmed = False
         if self.profile.windows:  # paced by the windows an earlier run inferred: no 429 to learn them again
             set_windows = getattr(self.rate_limit, "set_windows", None)
             if callable(set_windows):  # a fleet's shared budget paces every process
@@ -340,6 +392,8 @@ class KoreCampaignClient:
         profile.echoes = {name: cell.echo for name, cell in self._readings.items() if cell.echo is not None}
         profile.page_sizes = dict(self._page_sizes)
         profile.windows = list(self._concurrency.learned_windows)
+        if self.api == "contact-center":
+            profile.edition = self._edition
         stats = self.stats
         if stats.throttled_with_hint or stats.throttled_without_hint:
             profile.retry_after = stats.throttled_with_hint > 0
@@ -355,17 +409,19 @@ class KoreCampaignClient:
 
     async def forget_profile(self) -> None:
         """Forget what was learned about the server: here, in the profile file and in Redis."""
-        self._profiles.forget(self.host, self.stream_id)
+        self._profiles.forget(self.host, self._profile_key)
         forget = getattr(self.rate_limit, "forget_profile", None)
         if forget is not None:
             await forget()
-        self.profile = ServerProfile(host=self.host, stream_id=self.stream_id)
+        self.profile = ServerProfile(host=self.host, stream_id=self._profile_key)
         self._apply_profile()
 
     def __repr__(self) -> str:
         return (
             f"KoreCampaignClient(host={self.host!r}, stream_id={self.stream_id!r}, "
-            f"account_id={self.account_id!r}, auth={self._auth!r}, max_concurrency={self.max_concurrency})"
+            f"account_id={self.account_id!r}, auth={self._auth!r}, max_concurrency={self.max_concurrency}"
+            + (f", api={self.api!r}, edition={self.edition!r}" if self.api != "v2" else "")
+            + ")"
         )
 
     @property
@@ -418,16 +474,93 @@ class KoreCampaignClient:
         endpoint taking both (``"page"``, ``"skip"``, or ``None`` until an export needed it)."""
         return {name: cell.value for name, cell in self._readings.items()}
 
-    def _account_params(self, **extra: str) -> dict[str, str]:
-        return {"accountId": self.account_id, **extra}
+    @property
+    def edition(self) -> Edition | None:
+        """The Contact Center edition requests go out in (``None`` with ``api="v2"``): as
+        configured, or as the server's answers showed (``edition="auto"``)."""
+        return None if self.api == "v2" else self._edition
+
+    def check_supported(self, operation: str) -> None:
+        """Raise :class:`~korecampaign_async.errors.UnsupportedOperationError` when this
+        client's API flavour documents no ``operation`` (e.g. ``client.campaigns.schedule``)."""
+        self._addressing.check_supported(operation)
+
+    async def _call(
+        self,
+        kind: CallKind,
+        method: str,
+        path: str,
+        decoder: BodyDecoder[E],
+        *,
+        params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        idempotent: bool = True,
+        v2_account: bool = True,
+    ) -> E:
+        """Send one call addressed as the flavour and edition say (root, ``accountId``
+        query; ``v2_account``: whether the v2 page's sample sends ``?accountId=``). Until an
+        answer confirmed the Contact Center edition (``edition="auto"``), an answer that shows
+        the other one (:func:`~korecampaign_async.transport.flavour.wrong_edition`: it did
+        nothing) sends the same call once in the other edition, and what answers is learned."""
+        edition = self._edition
+        try:
+            result = await self._transport.request(
+                method,
+                path,
+                decoder,
+                params=self._addressing.params(kind, edition, params, v2=v2_account),
+                body=body,
+                idempotent=idempotent,
+                root=self._addressing.root(kind, edition),
+            )
+        except KoreAPIError as exc:
+            if self._edition_confirmed or not wrong_edition(exc):
+                raise
+            first_error = exc
+        else:
+            if not self._edition_confirmed and edition == self._edition:
+                self._confirm_edition(edition, None)
+            return result
+        other = other_edition(edition)
+        try:
+            result = await self._transport.request(
+                method,
+                path,
+                decoder,
+                params=self._addressing.params(kind, other, params, v2=v2_account),
+                body=body,
+                idempotent=idempotent,
+                root=self._addressing.root(kind, other),
+            )
+        except KoreAPIError as exc:
+            if wrong_edition(exc):
+                raise first_error from None  # neither edition knows it: the first answer stands
+            raise
+        self._confirm_edition(other, first_error)
+        return result
+
+    def _confirm_edition(self, edition: Edition, evidence: KoreAPIError | None) -> None:
+        changed = edition != self._edition or self.profile.edition != edition
+        if evidence is not None:
+            self._transport.stats.discrepancies += 1
+            logger.info(
+                "the Contact Center server answers the %s edition (%s addressing): the %s edition got HTTP %d (%s)",
+                edition,
+                "stream id in the path, ?accountId=" if edition == "stream" else "application id in the path, headers",
+                other_edition(edition),
+                evidence.status,
+                evidence.message,
+            )
+        self._edition = edition
+        self._edition_confirmed = True
+        if changed:
+            self._remember()
 
     # -- campaigns --------------------------------------------------------------------------
     async def get_campaign(self, campaign_id: str) -> Campaign:
         """Fetch one campaign (``GET campaign/{campaignId}?accountId=``)."""
         cid = check_id(campaign_id, "campaign_id")
-        envelope = await self._transport.request(
-            "GET", f"/campaign/{cid}", _CAMPAIGN_ONE, params=self._account_params()
-        )
+        envelope = await self._call("api", "GET", f"/campaign/{cid}", _CAMPAIGN_ONE)
         return envelope.data
 
     def _campaigns_body(
@@ -480,9 +613,7 @@ class KoreCampaignClient:
         return to_page(envelope, requested_page=page, requested_limit=body.limit)
 
     async def _campaigns_request(self, body: ListCampaignsRequest, decoder: BodyDecoder[E]) -> E:
-        return await self._transport.request(
-            "POST", "/campaign/getAllCampaignDetails", decoder, params=self._account_params(), body=_encode(body)
-        )
+        return await self._call("api", "POST", "/campaign/getAllCampaignDetails", decoder, body=_encode(body))
 
     def iter_campaigns(
         self,
@@ -538,12 +669,14 @@ class KoreCampaignClient:
 
     async def _status_request(self, campaign_id: str, page: int, limit: int, skip: int, decoder: BodyDecoder[E]) -> E:
         """The status endpoint documents ``page`` and ``limit`` only: ``skip`` is not sent."""
-        return await self._transport.request(
+        return await self._call(
+            "api",
             "POST",
             f"/campaign/{campaign_id}/status",
             decoder,
-            params={"view": "contacts"},
+            params=_VIEW_CONTACTS,
             body=_encode(ContactStatusRequest(page=page, limit=limit)),
+            v2_account=False,  # the v2 page's URL has no accountId (the header carries it)
         )
 
     def iter_campaign_contacts(
@@ -591,9 +724,9 @@ class KoreCampaignClient:
     async def _contacts_request(
         self, contact_list_id: str, page: int, limit: int, skip: int, decoder: BodyDecoder[E]
     ) -> E:
-        params = self._account_params(page=str(page), limit=str(limit), skip=str(skip))
-        return await self._transport.request(
-            "GET", f"/campaign/contactList/{contact_list_id}/getAllContacts", decoder, params=params
+        params = {"page": str(page), "limit": str(limit), "skip": str(skip)}
+        return await self._call(
+            "contacts", "GET", f"/campaign/contactList/{contact_list_id}/getAllContacts", decoder, params=params
         )
 
     def iter_contact_list(

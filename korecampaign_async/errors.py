@@ -6,6 +6,7 @@ caller can catch everything with one ``except``. The tree::
     KoreCampaignError
     ├── ConfigurationError          settings missing or contradictory (before any I/O)
     ├── InvalidParameterError       a request argument is out of range (before any I/O; also ValueError)
+    ├── UnsupportedOperationError   the chosen API flavour documents no such call (before any I/O)
     ├── TransportError              the network failed and retries are exhausted
     ├── OutcomeUnknownError         a write may or may not have taken effect, and looking did not tell
     ├── PaginationDriftError        the result set changed under a running export
@@ -50,6 +51,7 @@ __all__ = [
     "StoreLockedError",
     "StoreUnavailableError",
     "TransportError",
+    "UnsupportedOperationError",
     "ValidationError",
     "error_for_status",
 ]
@@ -85,6 +87,22 @@ class InvalidParameterError(KoreCampaignError, ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"invalid {field}={value!r}: allowed {allowed}")
+
+
+class UnsupportedOperationError(KoreCampaignError, NotImplementedError):
+    """The client's API flavour documents no such operation; no request was sent.
+
+    Attributes:
+        operation: the SDK call, as ``client.campaigns.schedule``.
+        api: the flavour (``"contact-center"``).
+        advice: what to do instead.
+    """
+
+    def __init__(self, operation: str, *, api: str, advice: str) -> None:
+        self.operation = operation
+        self.api = api
+        self.advice = advice
+        super().__init__(f"{operation} is not available with api={api!r}: {advice}")
 
 
 class TransportError(KoreCampaignError):

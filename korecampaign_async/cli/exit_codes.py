@@ -22,6 +22,7 @@ from ..errors import (
     StoreLockedError,
     StoreUnavailableError,
     TransportError,
+    UnsupportedOperationError,
     ValidationError,
 )
 from ..export import is_stream_target
@@ -37,7 +38,7 @@ EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a 
 EXIT_CODES = {
     EXIT_OK: "success",
     EXIT_ERROR: "unexpected error",
-    EXIT_USAGE: "usage: bad flag or argument value",
+    EXIT_USAGE: "usage: bad flag or argument value, or a call the chosen --api does not document",
     EXIT_CONFIG: "configuration: missing settings or a checkpoint of another export",
     EXIT_AUTH: "authentication refused (401/403)",
     EXIT_NOT_FOUND: "not found (404)",
@@ -63,6 +64,8 @@ def exit_code(exc: BaseException) -> int:
         return EXIT_LOCAL
     if isinstance(exc, StoreError):
         return EXIT_CONFIG
+    if isinstance(exc, UnsupportedOperationError):
+        return EXIT_USAGE
     if isinstance(exc, (InvalidParameterError, ValidationError)):
         return EXIT_USAGE if isinstance(exc, InvalidParameterError) else EXIT_DATA
     if isinstance(exc, (ConfigurationError, RateLimiterUnavailableError)):

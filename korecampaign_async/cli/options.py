@@ -36,7 +36,20 @@ def connection_options() -> argparse.ArgumentParser:
     g.add_argument("--host", help="API base URL, e.g. https://platform.kore.ai [KORE_HOST]")
     g.add_argument("--stream-id", help="bot / stream id st-... [KORE_STREAM_ID]")
     g.add_argument("--account-id", help="account id [KORE_ACCOUNT_ID]")
-    g.add_argument("--iid", help="iid header (defaults to the stream id) [KORE_IID]")
+    g.add_argument(
+        "--iid",
+        help="iid header, the application id (default: the stream id; required with --api contact-center) [KORE_IID]",
+    )
+    g.add_argument(
+        "--api",
+        help="which documented API to speak: v2 (Campaign Management API v2, the default) or contact-center "
+        "(the agentassist v1 pages) [KORE_API]",
+    )
+    g.add_argument(
+        "--api-edition",
+        help="with --api contact-center: auto (learned, the default), iid (current pages) or stream (older pages) "
+        "[KORE_API_EDITION]",
+    )
     g.add_argument("--client-id", help="app client id cs-... [KORE_CLIENT_ID]")
     g.add_argument("--client-secret", help="app client secret; prefer the env var [KORE_CLIENT_SECRET]")
     g.add_argument("--token", help="a ready-made JWT instead of id + secret [KORE_TOKEN]")

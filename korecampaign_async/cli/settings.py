@@ -52,6 +52,8 @@ _FLAG_ENV = {
     "token": "KORE_TOKEN",
     "rate_limit": "KORE_RATE_LIMIT",
     "redis_url": "KORE_REDIS_URL",
+    "api": "KORE_API",
+    "api_edition": "KORE_API_EDITION",
 }
 
 

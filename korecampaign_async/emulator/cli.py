@@ -13,7 +13,18 @@ from .config import PAGING_MODES, EmulatorConfig
 from .data import campaign_id, contact_list_id
 from .server import run_emulator
 
-__all__ = ["add_emulator_arguments", "build_parser", "config_from_args", "main", "serve_forever"]
+__all__ = [
+    "CONTACT_CENTER_IID",
+    "add_emulator_arguments",
+    "build_parser",
+    "config_from_args",
+    "main",
+    "serve_forever",
+]
+
+#: The application id a Contact Center emulator serves by default: another id than the
+#: stream id, so that a request addressed with the wrong one is refused, as it would be.
+CONTACT_CENTER_IID = "st-emulator-app-0001"
 
 
 def build_parser(prog: str = "python -m korecampaign_async.emulator") -> argparse.ArgumentParser:
@@ -104,6 +115,24 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="added contacts ('queued for addition') appear this many seconds after the call (default 0)",
     )
+    parser.add_argument(
+        "--api",
+        choices=("v2", "contact-center"),
+        default="v2",
+        help="serve the Campaign API v2 (default) or the Contact Center (agentassist v1) pages",
+    )
+    parser.add_argument(
+        "--api-edition",
+        choices=("iid", "stream"),
+        default="iid",
+        help="with --api contact-center: the current pages (application id in the path, iid/accountId headers; "
+        "default) or the older ones (stream id in the path, ?accountId=)",
+    )
+    parser.add_argument(
+        "--iid",
+        default=None,
+        help=f"the application id (default: the stream id; {CONTACT_CENTER_IID} with --api contact-center)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data and faults")
     parser.add_argument("--page-cache", type=int, default=2048, help="encoded pages kept in memory (0 = none)")
     parser.add_argument(
@@ -129,6 +158,9 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         parse_windows(args.rate_limit)  # fail early with a clear message
     return EmulatorConfig(
         stream_id=args.stream_id,
+        iid=args.iid or (CONTACT_CENTER_IID if args.api == "contact-center" else None),
+        api=args.api,
+        edition=args.api_edition,
         campaigns=args.campaigns,
         contacts=args.contacts,
         contact_lists=args.contact_lists,

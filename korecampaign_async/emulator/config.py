@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["PAGING_MODES", "EchoMode", "EmulatorConfig", "PagingMode"]
+__all__ = ["PAGING_MODES", "ApiEdition", "ApiFlavour", "EchoMode", "EmulatorConfig", "PagingMode"]
 
 
 #: How the server maps ``page`` and ``skip`` to an offset when a request sends both (the
@@ -16,6 +16,10 @@ __all__ = ["PAGING_MODES", "EchoMode", "EmulatorConfig", "PagingMode"]
 #: ``none`` (both ignored: always the first page; a broken server, for tests).
 PagingMode = Literal["page", "skip-wins", "skip", "additive", "none"]
 PAGING_MODES: tuple[PagingMode, ...] = ("page", "skip-wins", "skip", "additive", "none")
+#: Which documented API the emulator serves: the Campaign API v2, or the Contact Center
+#: (agentassist v1) pages, in their current (``iid``) or older (``stream``) edition.
+ApiFlavour = Literal["v2", "contact-center"]
+ApiEdition = Literal["iid", "stream"]
 #: What the list endpoints echo as ``skip`` (and the status endpoint as ``page``): the offset
 #: actually used, the value the request sent, or nothing.
 EchoMode = Literal["effective", "request", "none"]
@@ -51,6 +55,9 @@ class EmulatorConfig:
     :data:`EchoMode`), ``overcount`` (``totalResults`` counts this many rows more than are
     served, while ``totalPages`` follows the served rows, as in the contact-status sample),
     ``rate_limit_retry_after`` (send ``Retry-After`` with rate-limit 429s; Kore promises none).
+    Flavour: ``api`` ``"contact-center"`` serves the agentassist pages instead of v2, addressed
+    and shaped as ``edition`` says (:mod:`korecampaign_async.emulator.flavour`); ``iid`` is then
+    the application id in the path of the ``iid`` edition.
     """
 
     stream_id: str = "st-emulator-0001"
@@ -90,6 +97,8 @@ class EmulatorConfig:
     lists_paging: Literal["all", "totals", "has-more", "ignored"] = "all"
     lists_page_size: int = 2
     page_cap: int = 0
+    api: ApiFlavour = "v2"
+    edition: ApiEdition = "iid"
 
     @property
     def effective_iid(self) -> str:

@@ -27,6 +27,7 @@ from .data import (
     status_row,
 )
 from .faults import RATE_LIMIT_MESSAGE, FaultKind, Faults, RateGate
+from .flavour import expectation, shape
 from .state import State
 
 __all__ = ["SERVE_CEILING", "STATUS_MAX_LIMIT", "EmulatorCore", "EmulatorStats"]
@@ -102,6 +103,7 @@ class EmulatorCore:
             "account_id": cfg.account_id,
             "iid": cfg.effective_iid,
             "auth": JWTAuth(cfg.client_id, cfg.client_secret),
+            **({"api": cfg.api} if cfg.api != "v2" else {}),
         }
         kwargs.update(overrides)
         return kwargs
@@ -116,6 +118,7 @@ class EmulatorCore:
             "KORE_IID": cfg.effective_iid,
             "KORE_CLIENT_ID": cfg.client_id,
             "KORE_CLIENT_SECRET": cfg.client_secret,
+            **({"KORE_API": cfg.api} if cfg.api != "v2" else {}),
         }
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -188,9 +191,10 @@ class EmulatorCore:
             headers=headers,
         )
 
-    def _check_auth(self, request: web.Request, *, account_query: bool) -> web.Response | None:
+    def _check_auth(self, request: web.Request, endpoint: str, *, account_query: bool) -> web.Response | None:
         cfg = self.config
-        if request.match_info["stream_id"] != cfg.stream_id:
+        expected = expectation(cfg, endpoint, account_query)
+        if request.match_info["stream_id"] != expected.path_id:
             return self._error(404, f"stream {request.match_info['stream_id']} not found")
         token = request.headers.get("auth")
         if not token:
@@ -206,11 +210,11 @@ class EmulatorCore:
             if len(self._valid_tokens) > 1000:
                 self._valid_tokens.clear()
             self._valid_tokens.add(token)
-        if request.headers.get("iid") != cfg.effective_iid:
+        if expected.headers and request.headers.get("iid") != cfg.effective_iid:
             return self._error(401, "missing or wrong iid header")
-        if request.headers.get("accountId") != cfg.account_id:
+        if expected.headers and request.headers.get("accountId") != cfg.account_id:
             return self._error(401, "missing or wrong accountId header")
-        if account_query:
+        if expected.account_query:
             value = request.query.get("accountId")
             if value is None:
                 return self._error(400, '"accountId" query parameter is required')
@@ -275,7 +279,7 @@ class EmulatorCore:
     ) -> tuple[web.Response, str | None]:
         """The response to send, and what to do instead (drop the connection, answer late)."""
         cfg = self.config
-        denied = self._check_auth(request, account_query=account_query)
+        denied = self._check_auth(request, endpoint, account_query=account_query)
         if denied is not None:
             return denied, None
         limited = self._rate_limited()
@@ -299,6 +303,8 @@ class EmulatorCore:
         if isinstance(result, web.Response):
             return result, fault if fault in ("slow-after-write", "drop-after-write") else None
         data, page_key = result
+        if cfg.api != "v2" and not isinstance(data, bytes):
+            data = shape(cfg, endpoint, dict(request.query), data)
         encoded = data if isinstance(data, bytes) else _encode(data)
         if fault == "malformed":
             encoded = encoded[: max(1, len(encoded) // 2)]

@@ -1,7 +1,8 @@
 """The emulator's server: the routes assembled on one aiohttp application, and
 :func:`run_emulator` to serve it for a block (the package docstring has the overview).
 
-It serves the documented paths and methods, checks the JWT signature and the ``iid`` /
+It serves the documented paths and methods (of the Campaign API v2, or of the Contact
+Center pages with ``api="contact-center"``: :mod:`.flavour`), checks the JWT signature and the ``iid`` /
 ``accountId`` headers, applies the configured readings of what the docs leave open (page
 and skip, echoes, totals), holds each answer until its latency has passed, and counts every
 request so tests can prove that no page was fetched twice (:mod:`.core`); the endpoints are
@@ -26,7 +27,11 @@ class Emulator(ReadRoutes, CampaignRoutes, ListRoutes):
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         super().__init__(config)
-        prefix = "/campaign/api/v2/public/{stream_id}/campaign"
+        contact_center = self.config.api == "contact-center"
+        if contact_center:  # the agentassist (v1) pages; start/stop on /campaign/api/v1
+            prefix = "/agentassist/api/v1/public/{stream_id}/campaign"
+        else:
+            prefix = "/campaign/api/v2/public/{stream_id}/campaign"
         router = self.app.router
         router.add_post(prefix + "/getAllCampaignDetails", self._list_campaigns)
         router.add_post(prefix + "/contactList/createContactList", self._create_list)
@@ -35,11 +40,15 @@ class Emulator(ReadRoutes, CampaignRoutes, ListRoutes):
         router.add_get(prefix + "/contactList/{list_id}", self._get_list)
         router.add_put(prefix + "/contactList/{list_id}", self._update_list)
         router.add_delete(prefix + "/contactList/{list_id}", self._delete_list)
-        router.add_post(prefix + "/schedule", self._schedule)
-        router.add_post(prefix + "/trigger/{campaign_id}", self._trigger)
+        if contact_center:  # no schedule, no call-back: those pages exist for v2 only
+            router.add_post("/campaign/api/v1/public/{stream_id}/campaign/{campaign_id}", self._trigger)
+        else:
+            router.add_post(prefix + "/schedule", self._schedule)
+            router.add_post(prefix + "/trigger/{campaign_id}", self._trigger)
         router.add_post(prefix, self._create_campaign)
         router.add_post(prefix + "/{campaign_id}/status", self._campaign_status)
-        router.add_post(prefix + "/{instance_id}/callContactAt", self._call_back)
+        if not contact_center:
+            router.add_post(prefix + "/{instance_id}/callContactAt", self._call_back)
         router.add_get(prefix + "/{campaign_id}", self._get_campaign)
         router.add_put(prefix + "/{campaign_id}", self._update_campaign)
         router.add_delete(prefix + "/{campaign_id}", self._delete_campaign)

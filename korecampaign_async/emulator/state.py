@@ -136,7 +136,8 @@ class State:
         if body.get("queue_name"):
             doc["connection"] = body["queue_name"]
         if ctype == "voice":
-            doc["enableMachineDetect"] = body.get("enableMachineDetect", "no") != "no"
+            detect = body.get("enableMachineDetect", "no")  # v2: no/detect/disconnect; v1: a boolean
+            doc["enableMachineDetect"] = detect if isinstance(detect, bool) else detect != "no"
         doc["_type"] = ctype
         self.campaigns[cid] = doc
         self.runs[cid] = {"status": "Preparing", "created": self.clock()}

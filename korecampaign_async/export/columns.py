@@ -51,7 +51,7 @@ def _leaf_kind(t: msgspec.inspect.Type) -> Kind | None:
 def _columns(t: msgspec.inspect.StructType, prefix: tuple[str, ...], attr_prefix: tuple[str, ...]) -> list[Column]:
     out: list[Column] = []
     for f in t.fields:
-        if f.encode_name == "_id":  # folded into "id" by the models
+        if f.encode_name in ("_id", "campId"):  # folded into "id" by the models
             continue
         path = (*prefix, f.encode_name)
         attrs = (*attr_prefix, f.name)

@@ -31,7 +31,7 @@ from .records import Page
 __all__ = ["ColumnBuffer", "arrow_schema", "record_batches"]
 
 #: Fields that exist only while decoding (``_id`` is folded into ``id``).
-_SKIP = frozenset({"legacy_id"})
+_SKIP = frozenset({"legacy_id", "camp_id"})
 
 
 def _pyarrow() -> Any:

@@ -145,11 +145,13 @@ class Campaign(_Model):
     message: SmsMessage | None = None
     total_messages_sent: int | None = None
     campaign_execution_type: str | None = None
+    #: the id as a Contact Center preview create (and the older create pages) answer it
+    camp_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.id is None:
-            self.id = self.legacy_id
-        self.legacy_id = None
+            self.id = self.legacy_id or self.camp_id
+        self.legacy_id = self.camp_id = None
         if isinstance(self.priority, int):
             self.priority = str(self.priority)
 

@@ -34,6 +34,7 @@ from .writes import (
 __all__ = [
     "CALLING_DAYS",
     "CALLING_FREQUENCIES",
+    "CONTACT_LIST_SOURCES",
     "DIALING_ORDERS",
     "MACHINE_DETECT",
     "MAX_DESCRIPTION",
@@ -61,6 +62,9 @@ MACHINE_DETECT = ("no", "detect", "disconnect")
 SMS_FORMATS = ("simple", "advanced")
 SCHEDULE_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PRIORITY_VALUES = ("1", "2", "3", "4", "5")
+#: ``source`` of a contact list: the v2 pages' value, then the one the Contact Center's
+#: create sample sends (its table says ``passiveApi``).
+CONTACT_LIST_SOURCES = ("passiveApi", "passiveApiIntegration")
 
 _TIME_RE = re.compile(r"^(1[0-2]|0?[1-9]):[0-5][0-9] ?(AM|PM)$")
 _PHONE_RE = re.compile(r"^\+?[0-9]{6,16}$")
@@ -156,11 +160,32 @@ def _checked_strategy(strategy: DialingStrategy | None, allowed: str) -> Dialing
     return strategy
 
 
-def check_voice_campaign(spec: VoiceCampaignSpec) -> VoiceCampaignSpec:
-    """The documented rules of a voice campaign body; returns it with ``priority`` as text
-    and ``campaignType`` set."""
+def _check_v1_body(spec: VoiceCampaignSpec | SmsCampaignSpec) -> None:
+    """What the Contact Center (v1) pages' bodies have not: a ``dncLists`` object."""
+    if spec.dnc_lists is not None:
+        raise InvalidParameterError(
+            "dncLists",
+            spec.dnc_lists,
+            "no dncLists with api='contact-center' (its pages take none; the Campaign API v2 does: api='v2')",
+        )
+
+
+def check_voice_campaign(spec: VoiceCampaignSpec, *, api: str = "v2") -> VoiceCampaignSpec:
+    """The documented rules of a voice campaign body, by the pages of the API flavour
+    (``api``): v2 needs ``dncLists`` and takes ``enableMachineDetect`` as ``no``/``detect``/
+    ``disconnect`` (Agentless); the Contact Center (v1) pages take no ``dncLists`` and a
+    boolean ``enableMachineDetect`` (required in every mode). Returns the body with
+    ``priority`` as text and ``campaignType`` set."""
     _check_basics(spec)
-    if spec.dnc_lists is None or not spec.dnc_lists.name:
+    if api == "contact-center":
+        _check_v1_body(spec)
+        if not isinstance(spec.enable_machine_detect, bool):
+            raise InvalidParameterError(
+                "enableMachineDetect",
+                spec.enable_machine_detect,
+                "true or false (required by the Contact Center voice pages, every dialing mode)",
+            )
+    elif spec.dnc_lists is None or not spec.dnc_lists.name:
         raise InvalidParameterError("dncLists.name", None, "the name of a Do-Not-Call contact list")
     priority = _check_priority(spec.priority)
     _check_choice(spec.dialing_mode, "dialingMode", VOICE_DIALING_MODES)
@@ -172,7 +197,7 @@ def check_voice_campaign(spec: VoiceCampaignSpec) -> VoiceCampaignSpec:
     if spec.dialing_mode == "Agentless":
         if not spec.experience_flow_name:
             raise InvalidParameterError("experienceFlowName", None, "the voice flow's name (Agentless mode)")
-        if spec.enable_machine_detect is not None:
+        if spec.enable_machine_detect is not None and api != "contact-center":
             _check_choice(spec.enable_machine_detect, "enableMachineDetect", MACHINE_DETECT)
     if spec.dialing_mode in ("Progressive", "Preview") and not spec.queue_name:
         raise InvalidParameterError("queue_name", spec.queue_name, f"an agent queue name ({spec.dialing_mode} mode)")
@@ -181,9 +206,11 @@ def check_voice_campaign(spec: VoiceCampaignSpec) -> VoiceCampaignSpec:
     return msgspec.structs.replace(spec, priority=priority, campaign_type="voice")
 
 
-def check_sms_campaign(spec: SmsCampaignSpec) -> SmsCampaignSpec:
-    """The documented rules of an SMS campaign body."""
+def check_sms_campaign(spec: SmsCampaignSpec, *, api: str = "v2") -> SmsCampaignSpec:
+    """The documented rules of an SMS campaign body (the Contact Center pages: no ``dncLists``)."""
     _check_basics(spec)
+    if api == "contact-center":
+        _check_v1_body(spec)
     priority = _check_priority(spec.priority)
     _check_choice(spec.format, "format", SMS_FORMATS)
     _checked_strategy(spec.dialing_strategy, "a dialing strategy (callerId, callingHours)")
@@ -259,11 +286,12 @@ def check_call_backs(call_backs: list[CallBack]) -> list[CallBack]:
     return call_backs
 
 
-def check_contact_list_spec(spec: ContactListSpec) -> ContactListSpec:
-    """Name (<= 48), description (<= 256), source ``passiveApi``, a boolean ``allowDuplicates``."""
+def check_contact_list_spec(spec: ContactListSpec, *, api: str = "v2") -> ContactListSpec:
+    """Name (<= 48), description (<= 256), source ``passiveApi`` (the Contact Center pages
+    also show ``passiveApiIntegration``), a boolean ``allowDuplicates``."""
     check_name(spec.name)
     _check_text(spec.description, "description", MAX_DESCRIPTION)
-    _check_choice(spec.source, "source", ("passiveApi",))
+    _check_choice(spec.source, "source", CONTACT_LIST_SOURCES if api == "contact-center" else CONTACT_LIST_SOURCES[:1])
     if spec.allow_duplicates is not msgspec.UNSET and not isinstance(spec.allow_duplicates, bool):
         raise InvalidParameterError("allowDuplicates", spec.allow_duplicates, "true or false")
     return spec

@@ -67,7 +67,8 @@ class VoiceCampaignSpec(_Model):
     dialing_strategy: DialingStrategy | None = None
     schedule: Schedule | None = None
     experience_flow_name: str | None = None
-    enable_machine_detect: str | None = None
+    #: v2 (Agentless): ``no``, ``detect`` or ``disconnect``; the Contact Center pages: a boolean
+    enable_machine_detect: str | bool | None = None
     queue_name: str | None = msgspec.field(default=None, name="queue_name")
     max_skips: int | None = None
     campaign_type: Literal["voice"] | None = None
@@ -178,7 +179,7 @@ class ContactListSpec(_Model, omit_defaults=False):
 
     name: str
     description: str
-    source: Literal["passiveApi"] = "passiveApi"
+    source: Literal["passiveApi", "passiveApiIntegration"] = "passiveApi"
     allow_duplicates: bool | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -236,7 +237,20 @@ class ContactList(_Model):
 
 
 class ContactListUpdateResult(_Model):
-    """``data`` of a contact-list update: the id and the fields the server stored."""
+    """``data`` of a contact-list update: the id and the fields the server stored
+    (``{contactListId, body}``), or, as an older Contact Center page shows, the whole list
+    (then ``contact_list_id`` is its id and ``body`` its name and description)."""
 
     contact_list_id: str | None = None
     body: dict[str, Any] = {}
+    id: str | None = None
+    legacy_id: str | None = msgspec.field(default=None, name="_id")
+    name: str | None = None
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.contact_list_id is None:
+            self.contact_list_id = self.id or self.legacy_id
+        if not self.body and (self.name is not None or self.description is not None):
+            self.body = {k: v for k, v in (("name", self.name), ("description", self.description)) if v is not None}
+        self.id = self.legacy_id = self.name = self.description = None

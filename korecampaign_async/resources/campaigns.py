@@ -24,7 +24,11 @@ call back      raises ``OutcomeUnknownError`` (no documented way to read call-ba
 ============== ======================================================================
 
 429, 503 and connection refused are retried for every call: they prove nothing was done.
-Paths follow the samples where the pages disagree (``docs/api-notes.md``): the trigger
+With ``api="contact-center"`` the calls go where the Contact Center pages say
+(:mod:`korecampaign_async.transport.flavour`): start and stop to
+``/campaign/api/v1/public/{app}/campaign/{id}``; schedule, unschedule and call-back, which
+those pages do not document, raise ``UnsupportedOperationError`` before any request.
+Paths follow the samples where the pages disagree (``docs/api-notes.md``): the v2 trigger
 calls use ``/campaign/api/v2/public/{stream}/campaign/trigger/{id}`` (the voice pages
 leave out the ``/campaign`` prefix, the SMS-stop page doubles a slash); the SMS-start
 page's form without ``/trigger/`` is tried when that answers 404, and remembered.
@@ -56,6 +60,7 @@ from ..models.writes import (
     VoiceCampaignSpec,
     WriteResult,
 )
+from ..transport.flavour import ApiName
 from ._outcome import found_or_unknown
 
 if TYPE_CHECKING:
@@ -81,14 +86,18 @@ _SCHEDULE = msgspec.json.Decoder(ScheduleResult)
 _CALL_BACKS = msgspec.json.Decoder(CallBackResults)
 _encode = msgspec.json.Encoder().encode
 _EMPTY = b"{}"
+_VIEW_STATUS = {"view": "status"}
 
 
-def _checked(spec: VoiceCampaignSpec | SmsCampaignSpec) -> tuple[CampaignType, VoiceCampaignSpec | SmsCampaignSpec]:
-    """The spec's campaign type and its body, checked (what create and update send)."""
+def _checked(
+    spec: VoiceCampaignSpec | SmsCampaignSpec, api: ApiName
+) -> tuple[CampaignType, VoiceCampaignSpec | SmsCampaignSpec]:
+    """The spec's campaign type and its body, checked by the rules of the API flavour's
+    pages (what create and update send)."""
     if isinstance(spec, VoiceCampaignSpec):
-        return "voice", check_voice_campaign(spec)
+        return "voice", check_voice_campaign(spec, api=api)
     if isinstance(spec, SmsCampaignSpec):
-        return "sms", check_sms_campaign(spec)
+        return "sms", check_sms_campaign(spec, api=api)
     raise InvalidParameterError("spec", type(spec).__name__, "a VoiceCampaignSpec or an SmsCampaignSpec")
 
 
@@ -98,7 +107,7 @@ class Campaigns:
     def __init__(self, client: KoreCampaignClient) -> None:
         self._client = client
         self._transport = client.transport
-        self._params = client._account_params
+        self._call = client._call
         self._sms_start: str | None = None  # the SMS start path that answered (learned)
         #: After a start or stop whose answer was lost: how long to keep reading the status
         #: while it still shows no effect, before deciding that the trigger did not apply
@@ -114,9 +123,7 @@ class Campaigns:
         """The campaign's id, name and status (``POST campaign/{id}/status?view=status``):
         the cheapest way to watch a campaign."""
         cid = check_id(campaign_id, "campaign_id")
-        envelope = await self._transport.request(
-            "POST", f"/campaign/{cid}/status", _STATE, params=self._params(view="status"), body=_EMPTY
-        )
+        envelope = await self._call("api", "POST", f"/campaign/{cid}/status", _STATE, params=_VIEW_STATUS, body=_EMPTY)
         return envelope.data
 
     async def find(self, name: str, type: CampaignType) -> Campaign | None:
@@ -140,15 +147,10 @@ class Campaigns:
         The spec is checked first (:mod:`korecampaign_async.models.write_checks`). The answer's
         campaign is returned (status ``Preparing`` at first: Kore prepares it
         asynchronously). Never sent twice: see the module's table."""
-        ctype, body = _checked(spec)
+        ctype, body = _checked(spec, self._client.api)
         try:
-            result = await self._transport.request(
-                "POST",
-                "/campaign",
-                _WRITE,
-                params=self._params(campaignType=ctype),
-                body=_encode(body),
-                idempotent=False,
+            result = await self._call(
+                "api", "POST", "/campaign", _WRITE, params={"campaignType": ctype}, body=_encode(body), idempotent=False
             )
         except OutcomeUnknownError as exc:
             return await found_or_unknown(
@@ -164,9 +166,9 @@ class Campaigns:
         """Replace a campaign's settings (``PUT campaign/{id}?campaignType=``; the voice page
         says ``campaignType=sms``, the type of the spec is sent)."""
         cid = check_id(campaign_id, "campaign_id")
-        ctype, body = _checked(spec)
-        result = await self._transport.request(
-            "PUT", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), body=_encode(body)
+        ctype, body = _checked(spec, self._client.api)
+        result = await self._call(
+            "api", "PUT", f"/campaign/{cid}", _WRITE, params={"campaignType": ctype}, body=_encode(body)
         )
         return self._campaign_of(result, "update")
 
@@ -175,7 +177,7 @@ class Campaigns:
         if result.data is None:
             raise DecodeError(f"the {action} answer has no campaign ('data')", status=200)
         if result.data.id is None and result.id is not None:
-            result.data.id = result.id
+            result.data.id = result.id  # the update page (and the preview create: data.campId)
         return result.data
 
     async def delete(self, campaign_id: str, *, type: CampaignType, confirm: bool = False) -> WriteResult:
@@ -197,11 +199,12 @@ class Campaigns:
         return result
 
     async def _send_delete(self, cid: str, ctype: CampaignType) -> WriteResult:
-        result = await self._transport.request(
-            "DELETE", f"/campaign/{cid}", _WRITE, params=self._params(campaignType=ctype), idempotent=False
+        result = await self._call(
+            "api", "DELETE", f"/campaign/{cid}", _WRITE, params={"campaignType": ctype}, idempotent=False
         )
-        if result.id is None and result.data is not None:
-            result.id = result.data.id
+        if result.id is None:
+            # the current pages return the deleted campaign, the older ones only a status
+            result.id = result.data.id if result.data is not None and result.data.id else cid
         return result
 
     async def start(self, campaign_id: str, *, type: CampaignType) -> TriggerResult:
@@ -255,7 +258,12 @@ class Campaigns:
             return await self._send_trigger(cid, ctype, trigger)  # no effect: once more
 
     async def _send_trigger(self, cid: str, ctype: CampaignType, trigger: str) -> TriggerResult:
-        params = self._params(campaignType=ctype, trigger=trigger)
+        params = {"campaignType": ctype, "trigger": trigger}
+        if self._client.api == "contact-center":
+            # the four Contact Center trigger pages agree: /campaign/api/v1/public/{app}/campaign/{id}
+            return await self._call(
+                "trigger", "POST", f"/campaign/{cid}", _TRIGGER, params=params, body=_EMPTY, idempotent=False
+            )
         documented = f"/campaign/trigger/{cid}"
         if ctype == "sms" and trigger == "play":
             # The SMS-start page posts to campaign/{id} (no /trigger/ segment); the other three
@@ -265,8 +273,8 @@ class Campaigns:
                 candidates.reverse()
             for n, path in enumerate(candidates):
                 try:
-                    result = await self._transport.request(
-                        "POST", path, _TRIGGER, params=params, body=_EMPTY, idempotent=False
+                    result = await self._call(
+                        "api", "POST", path, _TRIGGER, params=params, body=_EMPTY, idempotent=False
                     )
                 except NotFoundError:
                     if n == len(candidates) - 1:
@@ -279,29 +287,33 @@ class Campaigns:
                         logger.info("SMS start answered at %s (the %s form)", path, learned)
                     self._sms_start = learned
                 return result
-        return await self._transport.request("POST", documented, _TRIGGER, params=params, body=_EMPTY, idempotent=False)
+        return await self._call("api", "POST", documented, _TRIGGER, params=params, body=_EMPTY, idempotent=False)
 
     async def schedule(self, campaign_name: str, spec: ScheduleSpec) -> ScheduleResult:
         """Turn on a daily or weekly schedule of the campaign named ``campaign_name``
         (``POST campaign/schedule?enableSchedule=true&campaignName=``)."""
+        self._client.check_supported("client.campaigns.schedule")
         name = check_name(campaign_name, "campaignName")
         body = check_schedule(spec)
-        return await self._transport.request(
+        return await self._call(
+            "api",
             "POST",
             "/campaign/schedule",
             _SCHEDULE,
-            params=self._params(enableSchedule="true", campaignName=name),
+            params={"enableSchedule": "true", "campaignName": name},
             body=_encode(body),
         )
 
     async def unschedule(self, campaign_name: str) -> ScheduleResult:
         """Turn off the schedule of the campaign named ``campaign_name``."""
+        self._client.check_supported("client.campaigns.unschedule")
         name = check_name(campaign_name, "campaignName")
-        return await self._transport.request(
+        return await self._call(
+            "api",
             "POST",
             "/campaign/schedule",
             _SCHEDULE,
-            params=self._params(enableSchedule="false", campaignName=name),
+            params={"enableSchedule": "false", "campaignName": name},
             body=_EMPTY,
         )
 
@@ -309,10 +321,17 @@ class Campaigns:
         """Ask for later calls to contacts of a running campaign instance
         (``POST campaign/{campaignInstanceId}/callContactAt``); one result per call-back
         (``status`` ``failed`` with a ``reason`` such as ``time_in_past``)."""
+        self._client.check_supported("client.campaigns.call_back")
         iid = check_id(campaign_instance_id, "campaign_instance_id")
         items = check_call_backs(list(call_backs))
-        result = await self._transport.request(
-            "POST", f"/campaign/{iid}/callContactAt", _CALL_BACKS, body=_encode(items), idempotent=False
+        result = await self._call(
+            "api",
+            "POST",
+            f"/campaign/{iid}/callContactAt",
+            _CALL_BACKS,
+            body=_encode(items),
+            idempotent=False,
+            v2_account=False,  # the page's URL has no accountId
         )
         return result.data
 

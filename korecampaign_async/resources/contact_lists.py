@@ -71,6 +71,18 @@ _MANY = msgspec.json.Decoder(Envelope[list[ContactList]])
 _UPDATED = msgspec.json.Decoder(Envelope[ContactListUpdateResult])
 
 
+class _DeletedList(msgspec.Struct, kw_only=True):
+    """A delete's answer: the deleted list in ``data``, or (the older Contact Center
+    page) only ``{status, message}``."""
+
+    status: str | None = None
+    message: str | None = None
+    data: ContactList | None = None
+
+
+_DELETED = msgspec.json.Decoder(_DeletedList)
+
+
 class _Queued(msgspec.Struct):
     status: str | None = None
     message: str | None = None
@@ -202,21 +214,16 @@ class ContactLists:
     def __init__(self, client: KoreCampaignClient) -> None:
         self._client = client
         self._transport = client.transport
-        self._params = client._account_params
+        self._call = client._call
         self._list_method: str | None = None  # the method getAllListDetails answered to
 
     async def create(self, spec: ContactListSpec) -> ContactList:
         """Create a contact list fed by the API (``POST contactList/createContactList``).
         Never created twice: after an unknown outcome the list is looked up by name."""
-        body = check_contact_list_spec(spec)
+        body = check_contact_list_spec(spec, api=self._client.api)
         try:
-            envelope = await self._transport.request(
-                "POST",
-                "/campaign/contactList/createContactList",
-                _ONE,
-                params=self._params(),
-                body=_encode(body),
-                idempotent=False,
+            envelope = await self._call(
+                "api", "POST", "/campaign/contactList/createContactList", _ONE, body=_encode(body), idempotent=False
             )
         except OutcomeUnknownError as exc:
             return await found_or_unknown(
@@ -230,34 +237,33 @@ class ContactLists:
     async def get(self, contact_list_id: str) -> ContactList:
         """One contact list's details (``GET contactList/{id}``)."""
         lid = check_id(contact_list_id, "contact_list_id")
-        envelope = await self._transport.request("GET", f"/campaign/contactList/{lid}", _ONE, params=self._params())
+        envelope = await self._call("api", "GET", f"/campaign/contactList/{lid}", _ONE)
         return envelope.data
 
     async def update(self, contact_list_id: str, update: ContactListUpdate) -> ContactListUpdateResult:
         """Change a list's name or description (``PUT contactList/{id}``; safe to repeat)."""
         lid = check_id(contact_list_id, "contact_list_id")
         body = check_contact_list_update(update)
-        envelope = await self._transport.request(
-            "PUT", f"/campaign/contactList/{lid}", _UPDATED, params=self._params(), body=_encode(body)
-        )
+        envelope = await self._call("api", "PUT", f"/campaign/contactList/{lid}", _UPDATED, body=_encode(body))
         return envelope.data
 
     async def delete(self, contact_list_id: str, *, confirm: bool = False) -> ContactList | None:
         """Delete a contact list (``DELETE contactList/{id}``); asks for ``confirm=True``.
-        Returns the deleted list (``None`` when an unknown outcome was confirmed by a 404)."""
+        Returns the deleted list (``None`` when an unknown outcome was confirmed by a 404,
+        or when the server answers only a status, as the older Contact Center page shows)."""
         lid = check_id(contact_list_id, "contact_list_id")
         if confirm is not True:
             raise InvalidParameterError("confirm", confirm, "True (deleting a contact list cannot be undone)")
         path = f"/campaign/contactList/{lid}"
         try:
-            envelope = await self._transport.request("DELETE", path, _ONE, params=self._params(), idempotent=False)
+            envelope = await self._call("api", "DELETE", path, _DELETED, idempotent=False)
         except OutcomeUnknownError as exc:
             try:
                 await self.get(lid)
             except NotFoundError:
                 logger.warning("delete contact list %s: %s; it is gone, so the delete took effect", lid, exc.cause)
                 return None
-            envelope = await self._transport.request("DELETE", path, _ONE, params=self._params(), idempotent=False)
+            envelope = await self._call("api", "DELETE", path, _DELETED, idempotent=False)
         return envelope.data
 
     # -- import ------------------------------------------------------------------------------
@@ -277,14 +283,13 @@ class ContactLists:
         return result.message or ""
 
     async def _send_batch(self, name: str, rows: list[dict[str, Any]]) -> _Queued:
-        return await self._transport.request(
+        return await self._call(
+            "import",
             "POST",
             "/campaign/contactList/addContacts",
             _QUEUED,
-            params=self._params(),
             body=_encode({"contact_list_name": name, "data": rows}),
             idempotent=False,
-            root=f"{self._client.host}/api/1.1/public/{self._client.stream_id}",
         )
 
     async def import_contacts(
@@ -625,12 +630,13 @@ class ContactLists:
 
     async def _list_page(self, number: int) -> Envelope[builtins.list[ContactList]]:
         limit = 100
-        params = self._params(type="call")
+        params = {"type": "call"}
         body = _encode({"page": number, "limit": limit, "skip": (number - 1) * limit})
         methods = ["POST", "GET"] if self._list_method != "GET" else ["GET", "POST"]
         for n, method in enumerate(methods):
             try:
-                result = await self._transport.request(
+                result = await self._call(
+                    "api",
                     method,
                     "/campaign/contactList/getAllListDetails",
                     _MANY,

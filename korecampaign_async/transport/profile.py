@@ -55,6 +55,8 @@ class ServerProfile(msgspec.Struct, kw_only=True):
         page_sizes: per endpoint without a documented maximum, the page size it honours.
         retry_after: whether its 429s carry ``Retry-After`` (``None``: no 429 seen).
         windows: the rolling windows its 429s showed, ``[[requests, seconds], ...]``.
+        edition: for a Contact Center server, how it is addressed (``"iid"`` or ``"stream"``,
+            see :mod:`korecampaign_async.transport.flavour`).
     """
 
     version: int = PROFILE_VERSION
@@ -66,6 +68,7 @@ class ServerProfile(msgspec.Struct, kw_only=True):
     page_sizes: dict[str, int] = {}
     retry_after: bool | None = None
     windows: list[tuple[int, float]] = []
+    edition: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (``korecampaign check --json``)."""
@@ -75,7 +78,7 @@ class ServerProfile(msgspec.Struct, kw_only=True):
     @property
     def empty(self) -> bool:
         """Nothing learned yet."""
-        return not (self.readings or self.page_sizes or self.windows) and self.retry_after is None
+        return not (self.readings or self.page_sizes or self.windows or self.edition) and self.retry_after is None
 
 
 _decode = msgspec.json.Decoder(ServerProfile)

@@ -51,6 +51,11 @@ class CampaignRoutes(EmulatorCore):
             return '"dialingMode" must be one of Agentless, Progressive, Preview'
         if ctype == "sms" and "format" in payload and payload["format"] not in ("simple", "advanced"):
             return '"format" must be one of simple, advanced'
+        if self.config.api == "contact-center":  # the v1 bodies: no DNC list, a boolean machine detection
+            if "dncLists" in payload:
+                return '"dncLists" is not allowed'
+            if ctype == "voice" and not isinstance(payload.get("enableMachineDetect", False), bool):
+                return '"enableMachineDetect" must be a boolean'
         return None
 
     async def _create_campaign(self, request: web.Request) -> web.StreamResponse:

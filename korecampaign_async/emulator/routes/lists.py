@@ -25,8 +25,11 @@ class ListRoutes(EmulatorCore):
                 return self._error(400, '"name" is required (at most 48 characters)')
             if not isinstance(description, str) or not description or len(description) > 256:
                 return self._error(400, '"description" is required (at most 256 characters)')
-            if payload.get("source") != "passiveApi":
-                return self._error(400, '"source" must be "passiveApi"')
+            sources = (
+                ("passiveApi", "passiveApiIntegration") if self.config.api == "contact-center" else ("passiveApi",)
+            )
+            if payload.get("source") not in sources:
+                return self._error(400, f'"source" must be one of {", ".join(sources)}')
             if "allowDuplicates" in payload and not isinstance(payload["allowDuplicates"], bool):
                 return self._error(400, '"allowDuplicates" must be a boolean')
             if self._list_by_name(name) is not None:
@@ -61,6 +64,10 @@ class ListRoutes(EmulatorCore):
                 if key in payload:
                     doc[key] = payload[key]
             self.state.save()
+            if self.config.api == "contact-center" and self.config.edition == "stream":
+                # the older Contact Center page answers the whole list
+                message = f"Contact list {doc['name']} updated successfully"
+                return {"status": "success", "message": message, "data": self.state.list_doc(lid)}, None
             body = {"name": doc["name"], "listType": "call", "accountId": self.config.account_id}
             message = f"Contact list {doc['name']} updated successfully"
             return {"status": "success", "message": message, "data": {"contactListId": lid, "body": body}}, None
@@ -91,7 +98,8 @@ class ListRoutes(EmulatorCore):
             docs = [self.state.generated_list(i) for i in range(self.config.contact_lists)]
             docs = [d for d in docs if d["_id"] not in self.state.deleted_lists]
             docs.extend(self.state.list_doc(lid) for lid in self.state.lists)
-            mode = self.config.lists_paging
+            # the Contact Center pages: a bare array, never paged
+            mode = "all" if self.config.api == "contact-center" else self.config.lists_paging
             if mode == "all":
                 return {"status": "success", "message": "", "data": docs}, None  # every list at once, as the sample
             source = payload if req.method == "POST" and isinstance(payload, dict) else dict(req.query)
