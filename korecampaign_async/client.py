@@ -55,6 +55,7 @@ from .resources import Campaigns, ContactLists
 from .transport.auth import AuthProvider, JWTAuth, resolve_auth
 from .transport.core import RAW_BODY, BodyDecoder, ClientStats, Hooks, RetryPolicy, Transport
 from .transport.flavour import (
+    EDITION_KINDS,
     Addressing,
     ApiName,
     CallKind,
@@ -503,6 +504,7 @@ class KoreCampaignClient:
         the other one (:func:`~korecampaign_async.transport.flavour.wrong_edition`: it did
         nothing) sends the same call once in the other edition, and what answers is learned."""
         edition = self._edition
+        learning = not self._edition_confirmed and kind in EDITION_KINDS
         try:
             result = await self._transport.request(
                 method,
@@ -514,11 +516,11 @@ class KoreCampaignClient:
                 root=self._addressing.root(kind, edition),
             )
         except KoreAPIError as exc:
-            if self._edition_confirmed or not wrong_edition(exc):
+            if not learning or not wrong_edition(exc):
                 raise
             first_error = exc
         else:
-            if not self._edition_confirmed and edition == self._edition:
+            if learning and not self._edition_confirmed and edition == self._edition:
                 self._confirm_edition(edition, None)
             return result
         other = other_edition(edition)

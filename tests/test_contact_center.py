@@ -179,8 +179,13 @@ async def test_a_real_404_costs_one_extra_request_until_the_edition_is_known(emu
         assert client.stats.requests == 4  # confirmed: one request each
 
 
-async def test_undocumented_calls_are_refused_before_any_request(emulator_factory: EmulatorFactory) -> None:
-    async with cc_emulator(emulator_factory, "iid") as emu, make_client(emu) as client:
+@pytest.mark.parametrize("server_edition", EDITIONS)
+async def test_schedule_goes_to_its_only_documented_path(
+    emulator_factory: EmulatorFactory, server_edition: str
+) -> None:
+    """Kore documents the schedule calls on the v2 path only (the Contact Center API list links
+    those pages): a Contact Center client sends them there, addressed as v2."""
+    async with cc_emulator(emulator_factory, server_edition) as emu, make_client(emu) as client:
         spec = msgspec.convert(
             {
                 "startDateTime": "2026-01-27 18:29:00",
@@ -189,11 +194,21 @@ async def test_undocumented_calls_are_refused_before_any_request(emulator_factor
             },
             ScheduleSpec,
         )
-        with pytest.raises(UnsupportedOperationError, match=r"client.campaigns.schedule .*api='v2'"):
-            await client.campaigns.schedule("Voice Campaign 0", spec)
-        with pytest.raises(UnsupportedOperationError, match="unschedule"):
-            await client.campaigns.unschedule("Voice Campaign 0")
-        with pytest.raises(UnsupportedOperationError, match="callContactAt"):
+        result = await client.campaigns.schedule("Voice Campaign 0", spec)
+        assert result.id == campaign_id(0)
+        campaign = await client.get_campaign(campaign_id(0))
+        assert campaign.schedule is not None and campaign.schedule.is_scheduling_enabled is True
+        await client.campaigns.unschedule("Voice Campaign 0")
+        campaign = await client.get_campaign(campaign_id(0))
+        assert campaign.schedule is not None and campaign.schedule.is_scheduling_enabled is False
+        assert emu.stats.by_endpoint["schedule"] == 2 and emu.stats.by_status[200] == emu.stats.requests - (
+            1 if server_edition == "stream" else 0  # the edition learned on the first read
+        )
+
+
+async def test_an_undocumented_call_is_refused_before_any_request(emulator_factory: EmulatorFactory) -> None:
+    async with cc_emulator(emulator_factory, "iid") as emu, make_client(emu) as client:
+        with pytest.raises(UnsupportedOperationError, match=r"client.campaigns.call_back .*callContactAt.*api='v2'"):
             await client.campaigns.call_back("cid-1", [CallBack(campaign_dialing_list_id="x", time_to_contact="y")])
         assert emu.stats.requests == 0
 

@@ -106,8 +106,24 @@ async def test_parquet_and_csv_hold_the_rows_of_the_jsonl_export(
 def _defaults(table: Any, record: Any) -> dict[str, Any]:
     """Fields a record omits (defaults) are present in Parquet: null, an empty list, or JSON text."""
     import json
+    from datetime import datetime
+
+    import pyarrow as pa
 
     data = msgspec.to_builtins(record)
+    full = msgspec.to_builtins(record, builtin_types=(datetime,))
+
+    def filled(arrow_type: Any, value: Any) -> Any:
+        """A nested struct as Parquet holds it: every field of its type, the omitted ones null."""
+        if not pa.types.is_struct(arrow_type) or not isinstance(value, dict):
+            return value
+        return {
+            f.name: filled(f.type, value[f.name])
+            if f.name in value
+            else ([] if str(f.type).startswith("list") else None)
+            for f in arrow_type
+        }
+
     out: dict[str, Any] = {}
     for field in table.schema:
         name = field.name
@@ -115,6 +131,8 @@ def _defaults(table: Any, record: Any) -> dict[str, Any]:
             out[name] = [] if str(field.type).startswith("list") else None
         elif name == "dncLists":
             out[name] = json.dumps(data[name])
+        elif pa.types.is_struct(field.type):
+            out[name] = filled(field.type, full[name])
     return out
 
 

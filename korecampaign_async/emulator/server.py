@@ -40,8 +40,9 @@ class Emulator(ReadRoutes, CampaignRoutes, ListRoutes):
         router.add_get(prefix + "/contactList/{list_id}", self._get_list)
         router.add_put(prefix + "/contactList/{list_id}", self._update_list)
         router.add_delete(prefix + "/contactList/{list_id}", self._delete_list)
-        if contact_center:  # no schedule, no call-back: those pages exist for v2 only
+        if contact_center:  # schedule on its v2 path (the only one documented); no call-back
             router.add_post("/campaign/api/v1/public/{stream_id}/campaign/{campaign_id}", self._trigger)
+            router.add_post("/campaign/api/v2/public/{stream_id}/campaign/schedule", self._schedule)
         else:
             router.add_post(prefix + "/schedule", self._schedule)
             router.add_post(prefix + "/trigger/{campaign_id}", self._trigger)

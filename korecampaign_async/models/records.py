@@ -65,9 +65,11 @@ class DncList(_Model):
 
 
 class CallerId(_Model):
-    """Caller id shown to the dialled party."""
+    """Caller id shown to the dialled party (an older Contact Center page also sends
+    ``direction: "outbound"``)."""
 
     phone_number: str | None = None
+    direction: str | None = None
 
 
 class CallingDay(_Model):

@@ -297,9 +297,20 @@ def check_contact_list_spec(spec: ContactListSpec, *, api: str = "v2") -> Contac
     return spec
 
 
-def check_contact_list_update(update: ContactListUpdate) -> ContactListUpdate:
-    """At least one of name and description, within their limits."""
-    if update.name is None and update.description is None:
+def check_contact_list_update(update: ContactListUpdate, *, api: str = "v2") -> ContactListUpdate:
+    """At least one field to change, within its limits; ``allowDuplicates`` (a boolean) only
+    where the flavour's update page documents it (the Contact Center one)."""
+    changes_duplicates = update.allow_duplicates is not msgspec.UNSET
+    if changes_duplicates and api != "contact-center":
+        raise InvalidParameterError(
+            "allowDuplicates",
+            update.allow_duplicates,
+            "unset with api='v2' (its update page takes name and description only; the Contact Center page also "
+            "takes allowDuplicates)",
+        )
+    if changes_duplicates and not isinstance(update.allow_duplicates, bool):
+        raise InvalidParameterError("allowDuplicates", update.allow_duplicates, "true or false")
+    if update.name is None and update.description is None and not changes_duplicates:
         raise InvalidParameterError("name", None, "a new name or description (nothing to update)")
     if update.name is not None:
         check_name(update.name)

@@ -184,10 +184,12 @@ class ContactListSpec(_Model, omit_defaults=False):
 
 
 class ContactListUpdate(_Model):
-    """Body of ``PUT contactList/{id}``: the fields to change."""
+    """Body of ``PUT contactList/{id}``: the fields to change (``allow_duplicates``: the
+    Contact Center update page only)."""
 
     name: str | None = None
     description: str | None = None
+    allow_duplicates: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class ApiConfigurations(_Model):

@@ -26,8 +26,9 @@ call back      raises ``OutcomeUnknownError`` (no documented way to read call-ba
 429, 503 and connection refused are retried for every call: they prove nothing was done.
 With ``api="contact-center"`` the calls go where the Contact Center pages say
 (:mod:`korecampaign_async.transport.flavour`): start and stop to
-``/campaign/api/v1/public/{app}/campaign/{id}``; schedule, unschedule and call-back, which
-those pages do not document, raise ``UnsupportedOperationError`` before any request.
+``/campaign/api/v1/public/{app}/campaign/{id}``; schedule and unschedule, which Kore documents
+only on the v2 path (the Contact Center API list links those pages), go there; call-back,
+which no Contact Center page names, raises ``UnsupportedOperationError`` before any request.
 Paths follow the samples where the pages disagree (``docs/api-notes.md``): the v2 trigger
 calls use ``/campaign/api/v2/public/{stream}/campaign/trigger/{id}`` (the voice pages
 leave out the ``/campaign`` prefix, the SMS-stop page doubles a slash); the SMS-start
@@ -292,11 +293,10 @@ class Campaigns:
     async def schedule(self, campaign_name: str, spec: ScheduleSpec) -> ScheduleResult:
         """Turn on a daily or weekly schedule of the campaign named ``campaign_name``
         (``POST campaign/schedule?enableSchedule=true&campaignName=``)."""
-        self._client.check_supported("client.campaigns.schedule")
         name = check_name(campaign_name, "campaignName")
         body = check_schedule(spec)
         return await self._call(
-            "api",
+            "v2",  # documented on the v2 path only, which the Contact Center API list links too
             "POST",
             "/campaign/schedule",
             _SCHEDULE,
@@ -306,10 +306,9 @@ class Campaigns:
 
     async def unschedule(self, campaign_name: str) -> ScheduleResult:
         """Turn off the schedule of the campaign named ``campaign_name``."""
-        self._client.check_supported("client.campaigns.unschedule")
         name = check_name(campaign_name, "campaignName")
         return await self._call(
-            "api",
+            "v2",
             "POST",
             "/campaign/schedule",
             _SCHEDULE,

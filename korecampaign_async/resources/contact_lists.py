@@ -243,7 +243,7 @@ class ContactLists:
     async def update(self, contact_list_id: str, update: ContactListUpdate) -> ContactListUpdateResult:
         """Change a list's name or description (``PUT contactList/{id}``; safe to repeat)."""
         lid = check_id(contact_list_id, "contact_list_id")
-        body = check_contact_list_update(update)
+        body = check_contact_list_update(update, api=self._client.api)
         envelope = await self._call("api", "PUT", f"/campaign/contactList/{lid}", _UPDATED, body=_encode(body))
         return envelope.data
 

@@ -46,6 +46,7 @@ from ..errors import (
 __all__ = [
     "API_NAMES",
     "EDITIONS",
+    "EDITION_KINDS",
     "UNSUPPORTED",
     "Addressing",
     "ApiName",
@@ -67,23 +68,23 @@ API_NAMES: tuple[ApiName, ...] = ("v2", "contact-center")
 EDITIONS: tuple[EditionSetting, ...] = ("auto", "iid", "stream")
 
 #: ``api``: the resource calls; ``contacts``: a contact list's contacts (``getAllContacts``);
-#: ``trigger``: start and stop; ``import``: ``addContacts`` (API 1.1, the same for both flavours).
-CallKind = Literal["api", "contacts", "trigger", "import"]
+#: ``trigger``: start and stop; ``import``: ``addContacts`` (API 1.1, the same for both flavours);
+#: ``v2``: a call documented only on the v2 path, which the Contact Center API list links
+#: (the schedule pages): sent there, addressed as v2, whatever the flavour.
+CallKind = Literal["api", "contacts", "trigger", "import", "v2"]
+#: The kinds whose address depends on the edition: only their answers tell it (a list's
+#: contacts, the import and the v2-only calls are addressed alike in both).
+EDITION_KINDS: frozenset[CallKind] = frozenset({"api", "trigger"})
 
-_NO_SCHEDULE = (
-    "the Contact Center (agentassist v1) pages document no schedule call; Kore documents it only in the "
-    "Campaign API v2 (campaign/schedule): use a client with api='v2' for it"
-)
 #: The SDK calls a flavour's pages do not document, with what to do instead. Raised as
 #: :class:`~korecampaign_async.errors.UnsupportedOperationError` before any request.
 UNSUPPORTED: Mapping[ApiName, Mapping[str, str]] = {
     "v2": {},
     "contact-center": {
-        "client.campaigns.schedule": _NO_SCHEDULE,
-        "client.campaigns.unschedule": _NO_SCHEDULE,
         "client.campaigns.call_back": (
-            "the Contact Center (agentassist v1) pages document no call-back (callContactAt); Kore documents it "
-            "only in the Campaign API v2: use a client with api='v2' for it"
+            "the Contact Center (agentassist v1) pages document no call-back (callContactAt): Kore's Contact Center "
+            "API list links only the Campaign API v2 page for it (create-call-back-schedule-v2): use a client with "
+            "api='v2' for it"
         ),
     },
 }
@@ -153,7 +154,7 @@ class Addressing:
     def _root(self, kind: CallKind, edition: Edition) -> str:
         if kind == "import":
             return f"{self.host}/api/1.1/public/{self.stream_id}"
-        if self.api == "v2":
+        if self.api == "v2" or kind == "v2":
             return f"{self.host}/campaign/api/v2/public/{self.stream_id}"
         app = self.iid if edition == "iid" and kind != "contacts" else self.stream_id
         if kind == "trigger":
@@ -164,7 +165,7 @@ class Addressing:
         """Whether the call carries ``?accountId=``: in v2 as each page's sample (``v2``); in
         the Contact Center's ``stream`` edition always; in its ``iid`` edition only for a
         list's contacts (that page's exception) and the API 1.1 import."""
-        if self.api == "v2":
+        if self.api == "v2" or kind == "v2":
             return v2
         return edition == "stream" or kind in ("contacts", "import")
 

@@ -57,12 +57,20 @@ class ListRoutes(EmulatorCore):
                 return self._error(
                     400 if known else 404, f"Contact list {lid} {'is read-only' if known else 'not found'}"
                 )
-            if not isinstance(payload, dict) or not ({"name", "description"} & set(payload)):
-                return self._error(400, '"name" or "description" is required')
+            fields = {"name", "description"}
+            if self.config.api == "contact-center":  # its update page also takes allowDuplicates
+                fields.add("allowDuplicates")
+            if not isinstance(payload, dict) or not (fields & set(payload)):
+                return self._error(400, f"one of {', '.join(sorted(fields))} is required")
+            if "allowDuplicates" in payload and not isinstance(payload["allowDuplicates"], bool):
+                return self._error(400, '"allowDuplicates" must be a boolean')
             doc = self.state.lists[lid]
             for key in ("name", "description"):
                 if key in payload:
                     doc[key] = payload[key]
+            if "allowDuplicates" in fields & set(payload):
+                mode = "allowDuplicates" if payload["allowDuplicates"] else "noDuplicates"
+                doc.setdefault("apiConfigurations", {})["dataSyncMode"] = mode
             self.state.save()
             if self.config.api == "contact-center" and self.config.edition == "stream":
                 # the older Contact Center page answers the whole list
