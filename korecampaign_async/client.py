@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 import msgspec
+from yarl import URL
 
 from .errors import ConfigurationError, DecodeError, InvalidParameterError, KoreAPIError, ValidationError
 from .models.checks import (
@@ -540,6 +541,10 @@ class KoreCampaignClient:
             raise
         self._confirm_edition(other, first_error)
         return result
+
+    def _display_path(self, path: str, kind: CallKind = "api") -> str:
+        """The URL path a call of ``kind`` to ``path`` goes to now (logs, ``check``)."""
+        return URL(self._addressing.root(kind, self._edition)).path.rstrip("/") + path
 
     def _confirm_edition(self, edition: Edition, evidence: KoreAPIError | None) -> None:
         changed = edition != self._edition or self.profile.edition != edition

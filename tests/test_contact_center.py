@@ -5,7 +5,10 @@ request. The pages' own samples are checked one by one in test_contact_center_sa
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -20,6 +23,7 @@ from korecampaign_async import (
 )
 from korecampaign_async.emulator import campaign_id, contact_list_id
 from korecampaign_async.emulator.cli import CONTACT_CENTER_IID
+from korecampaign_async.emulator.state import STARTABLE
 from korecampaign_async.models.writes import (
     CallBack,
     ContactListSpec,
@@ -32,6 +36,7 @@ from korecampaign_async.models.writes import (
 from korecampaign_async.transport.profile import ProfileStore
 
 from .conftest import EmulatorFactory, make_client
+from .test_cli import cli_env, run_cli
 from .test_client import expected_phones
 from .test_resources_campaigns import voice_spec
 
@@ -274,3 +279,60 @@ async def test_the_learned_edition_is_logged_once(
         notes = [r for r in caplog.records if "edition" in r.getMessage()]
         assert len(notes) == 1 and "stream" in notes[0].getMessage()
         assert client.stats.discrepancies == 1
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+async def test_the_cli_speaks_the_contact_center_pages(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    """``--api contact-center`` (or ``KORE_API``): check, export, import and a start, against a
+    server of the older edition, learned by itself; a flavour that does not exist is a usage
+    error naming the setting, before any request."""
+    async with cc_emulator(emulator_factory, "stream", contacts=250, run_seconds=30, prepare_seconds=0) as emu:
+        env = cli_env(emu)
+        assert env["KORE_API"] == "contact-center"
+        rc, out, err = await run_cli("check", env=env)
+        assert rc == 0, err
+        assert re.search(r"api\s+contact-center \(agentassist v1 pages\), edition stream", out), out
+        assert emu.stats.by_status[200] >= 4 and emu.stats.by_endpoint["campaigns"] >= 2
+        csv_out = tmp_path / "contacts.csv"
+        rc, _, err = await run_cli("export", "campaign-contacts", campaign_id(0), "--out", str(csv_out), env=env)
+        assert rc == 0, err
+        assert len(csv_out.read_text().splitlines()) == 251
+        rows = tmp_path / "rows.csv"
+        rows.write_text("phoneNumber\n" + "".join(f"+1484650{n:04d}\n" for n in range(20)))
+        rc, _, err = await run_cli("contact-lists", "import", "List 1", str(rows), "--batch-size", "10", env=env)
+        assert rc == 0, err
+        ready = next(campaign_id(i) for i in range(0, 20, 2) if emu.campaign(i)["status"] in STARTABLE)
+        rc, out, err = await run_cli("campaigns", "start", ready, "--json", env=env)
+        assert rc == 0, err
+        assert json.loads(out)["status"] == "Active"
+        requests = emu.stats.requests
+        rc, _, err = await run_cli("check", env={**env, "KORE_API": "agentassist"})
+        assert rc == 2 and "KORE_API" in err and "'contact-center'" in err and "Traceback" not in err
+        rc, _, err = await run_cli("check", "--api", "v3", env=env)
+        assert rc == 2 and "KORE_API" in err and "'v2'" in err
+        rc, _, err = await run_cli("check", env={**env, "KORE_IID": ""})
+        assert rc == 3 and "needs iid" in err and "--iid" in err
+        assert emu.stats.requests == requests  # none of the three sent anything
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+async def test_the_demo_runs_export_and_lifecycle_on_the_contact_center_pages(edition: str) -> None:
+    rc, out, err = await run_cli(
+        "demo",
+        "--api",
+        "contact-center",
+        "--api-edition",
+        edition,
+        "--contacts",
+        "2000",
+        "--latency-ms",
+        "2",
+        "-q",
+        env=cli_env(),
+    )
+    assert rc == 0, err
+    assert "rows written      2,000 (expected 2,000)" in out
+    assert f"lifecycle (contact-center, {edition} edition)" in out and "50 contacts dialled, both deleted" in out
+    assert f"Contact Center pages, {edition} edition" in err

@@ -54,6 +54,8 @@ class CheckReport:
     host: str
     stream_id: str
     account_id: str
+    api: str = "v2"
+    edition: str | None = None
     auth: str = "not tried"
     endpoints: list[EndpointCheck] = field(default_factory=list)
     paging_reading: str | None = None
@@ -115,14 +117,14 @@ async def run_check(
         check_id(campaign_id, "campaign_id")
     if contact_list_id is not None:
         check_id(contact_list_id, "contact_list_id")
-    report = CheckReport(host=client.host, stream_id=client.stream_id, account_id=client.account_id)
+    report = CheckReport(host=client.host, stream_id=client.stream_id, account_id=client.account_id, api=client.api)
     before = client.stats.requests
     # endpoint -> (its page 1, the probe request, method, path)
     first_rows: dict[str, tuple[Page[Any], Callable[[], Awaitable[Page[Any]]], str, str]] = {}
 
     async def call(name: str, method: str, path: str, run: Callable[[], Awaitable[Any]]) -> Any:
         started = time.perf_counter()
-        entry = EndpointCheck(name, method, client.transport.display_path(path), ok=False)
+        entry = EndpointCheck(name, method, client._display_path(path), ok=False)
         report.endpoints.append(entry)
         try:
             result = await run()
@@ -235,6 +237,7 @@ async def run_check(
         report.error = exc
     finally:
         report.requests = client.stats.requests - before
+        report.edition = client.edition
     _budget(report, client)
     _page_sizes(report, client)
     return report

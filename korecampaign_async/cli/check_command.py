@@ -22,7 +22,7 @@ async def run(args: argparse.Namespace, client: KoreCampaignClient) -> int:
     if args.forget:
         await client.forget_profile()
     report = await run_check(client, campaign_id=args.campaign, contact_list_id=args.contact_list)
-    profile_file = client._profiles.path_for(client.host, client.stream_id) if client._profiles.persist else None
+    profile_file = client._profiles.path_for(client.host, client._profile_key) if client._profiles.persist else None
     if args.json:
         doc = report.as_dict()
         doc["profile"] = {**client.profile.as_dict(), "file": profile_file, "forgotten": bool(args.forget)}
@@ -40,6 +40,9 @@ def _render_check(report: Any) -> str:
         f"korecampaign check  {report.host}  stream {report.stream_id}  account {report.account_id}",
         f"  {'auth':<28} {report.auth}",
     ]
+    if report.api != "v2":
+        edition = report.edition or "not learned"
+        lines.append(f"  {'api':<28} {report.api} (agentassist v1 pages), edition {edition}")
     for e in report.endpoints:
         status = e.status if e.status is not None else "-"
         ms = f"{e.milliseconds:,.0f} ms" if e.milliseconds is not None else ""

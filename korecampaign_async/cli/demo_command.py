@@ -29,7 +29,11 @@ async def _run_demo_sync(args: argparse.Namespace) -> int:
     from ..sync import sync
 
     config = EmulatorConfig(
-        campaigns=8, contacts=max(1, args.contacts // 4), latency_ms=args.latency_ms / 10, list_contacts=1_000
+        campaigns=8,
+        contacts=max(1, args.contacts // 4),
+        latency_ms=args.latency_ms / 10,
+        list_contacts=1_000,
+        **_flavour(args),
     )
     print(
         f"Syncing the embedded emulator into {mask_url(args.db)} three times (the data moves between runs)...",
@@ -56,6 +60,68 @@ async def _run_demo_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _flavour(args: argparse.Namespace) -> dict[str, Any]:
+    """The emulator settings of ``--api`` / ``--api-edition``."""
+    from ..emulator.cli import CONTACT_CENTER_IID
+
+    if args.api != "contact-center":
+        return {}
+    return {"api": "contact-center", "edition": args.api_edition, "iid": CONTACT_CENTER_IID}
+
+
+async def _lifecycle(client: KoreCampaignClient) -> list[str]:
+    """A campaign's life through the SDK, in the client's flavour: a contact list created and
+    filled (queued adds, read back), a voice campaign created on it, started, watched until
+    it completes, its contacts read, then both deleted."""
+    from ..models.records import CallerId, CallingDay, CallingHours, DialingStrategy, DncList
+    from ..models.writes import ContactListSpec, VoiceCampaignSpec
+
+    t0 = time.perf_counter()
+    before = client.stats.requests
+    name = f"Demo list {os.getpid()}"
+    created = await client.contact_lists.create(ContactListSpec(name=name, description="korecampaign demo"))
+    rows = [{"phoneNumber": f"+1484650{n:04d}", "firstName": f"Demo {n}"} for n in range(50)]
+    report = await client.contact_lists.import_contacts(name, rows, batch_size=25, verify=True)
+    cc = client.api == "contact-center"
+    spec = VoiceCampaignSpec(
+        name=f"Demo campaign {os.getpid()}",
+        description="korecampaign demo",
+        contact_lists=[name],
+        dnc_lists=None if cc else DncList(name="DNC list"),  # the v1 pages take none; v2 needs one
+        priority="3",
+        dialing_mode="Agentless",
+        dialing_strategy=DialingStrategy(
+            caller_id=CallerId(phone_number="+14846500000"),
+            calling_hours=CallingHours(
+                frequency="WEEKLY",
+                timezone="UTC",
+                days=[CallingDay(day=d, start="9:00 AM", end="6:00 PM") for d in ("MO", "TU", "WE", "TH", "FR")],
+            ),
+            dialing_order="FIFO",
+            max_attempts_per_record=2,
+            default_retry_period=10,
+            max_ring_time=30,
+        ),
+        experience_flow_name="Demo flow",
+        enable_machine_detect=False if cc else "no",  # a boolean on the v1 pages, no/detect/disconnect in v2
+    )
+    campaign = await client.campaigns.create(spec)
+    assert campaign.id is not None
+    await client.campaigns.wait(campaign.id, until={"Ready"}, poll=0.1)
+    started = await client.campaigns.start(campaign.id, type="voice")
+    done = await client.campaigns.wait(campaign.id, poll=0.2, max_poll=0.5)
+    dialled = await client.iter_campaign_contacts(campaign.id).collect()
+    await client.campaigns.delete(campaign.id, type="voice", confirm=True)
+    await client.contact_lists.delete(created.id or name, confirm=True)
+    where = f"{client.api}" + (f", {client.edition} edition" if client.edition else "")
+    return [
+        f"  lifecycle ({where})  list created, {report.accepted} contacts imported"
+        f" ({'read back' if report.verified else 'NOT read back'}), campaign created, {started.status},"
+        f" {done.status}, {len(dialled)} contacts dialled, both deleted:"
+        f" {client.stats.requests - before} requests in {time.perf_counter() - t0:.1f} s",
+    ]
+
+
 async def run(args: argparse.Namespace) -> int:
     from ..emulator import EmulatorConfig, campaign_id, contact_list_id, run_emulator
 
@@ -74,9 +140,13 @@ async def run(args: argparse.Namespace) -> int:
         overcount=args.overcount,
         rate_limit=args.rate_limit,
         rate_limit_retry_after=not args.no_retry_after,
+        run_seconds=1.0,
+        prepare_seconds=0.2,
+        **_flavour(args),
     )
+    flavour = f" (Contact Center pages, {args.api_edition} edition)" if args.api == "contact-center" else " (API v2)"
     print(
-        f"Starting the local Kore.ai Campaign API emulator: {args.contacts:,} contacts, "
+        f"Starting the local Kore.ai Campaign API emulator{flavour}: {args.contacts:,} contacts, "
         f"{args.latency_ms:g} ms latency (+ up to {args.latency_ms / 5:g} ms jitter)...",
         file=err,
         flush=True,
@@ -122,6 +192,7 @@ async def run(args: argparse.Namespace) -> int:
                 f"'{list_stream.reading}': {len(listed):,} contacts in {time.perf_counter() - t1:.2f} s, "
                 + ("every one once, in order" if exact else "MISMATCH")
             )
+        lifecycle = await _lifecycle(client) if args.lifecycle or args.api == "contact-center" else []
         pages = result.pages
         sequential = per_page * pages
         speedup = sequential / result.elapsed if result.elapsed > 0 else float("inf")
@@ -143,6 +214,7 @@ async def run(args: argparse.Namespace) -> int:
                 f"  speed-up          {speedup:.1f}x with max_concurrency={args.concurrency}",
             ]
             + ([reading_line] if reading_line else [])
+            + lifecycle
             + (
                 [f"  shortfall         totalResults counted {shortfall:,} rows the server never served (reported)"]
                 if shortfall
@@ -156,6 +228,9 @@ async def run(args: argparse.Namespace) -> int:
         ),
         flush=True,
     )
+    if lifecycle and ", 50 contacts dialled" not in lifecycle[0]:
+        print("demo check failed: the campaign did not dial every imported contact", file=err)
+        return EXIT_DATA
     if result.rows != args.contacts or any(k[1] == cid for k in duplicates) or not exact:
         print("demo check failed: rows missing or pages fetched twice", file=err)
         return EXIT_DATA
@@ -185,6 +260,25 @@ def add_parser(sub: Any, common: CommonOptions) -> None:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json-log", action="store_true", help="machine-readable progress lines on stderr")
+    p.add_argument(
+        "--api",
+        choices=("v2", "contact-center"),
+        default="v2",
+        help="serve and speak the Campaign API v2 (default) or the Contact Center (agentassist v1) pages; "
+        "contact-center also runs the lifecycle",
+    )
+    p.add_argument(
+        "--api-edition",
+        choices=("iid", "stream"),
+        default="iid",
+        help="with --api contact-center: the emulator serves the current pages (iid, default) or the older ones "
+        "(stream); the client learns which",
+    )
+    p.add_argument(
+        "--lifecycle",
+        action="store_true",
+        help="after the export: create a list, import into it, create, start and watch a campaign, delete both",
+    )
     g = p.add_argument_group("how the emulated server reads the docs (see docs/api-notes.md)")
     g.add_argument(
         "--paging",
