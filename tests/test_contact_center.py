@@ -336,3 +336,34 @@ async def test_the_demo_runs_export_and_lifecycle_on_the_contact_center_pages(ed
     assert "rows written      2,000 (expected 2,000)" in out
     assert f"lifecycle (contact-center, {edition} edition)" in out and "50 contacts dialled, both deleted" in out
     assert f"Contact Center pages, {edition} edition" in err
+
+
+@pytest.mark.parametrize("server_edition", EDITIONS)
+async def test_sync_and_report_work_unchanged_on_top(
+    emulator_factory: EmulatorFactory, tmp_path: Path, server_edition: str
+) -> None:
+    """`korecampaign sync` and `korecampaign report` on a Contact Center server: the same rows
+    as the API serves, and an unchanged account re-synced for the list requests only."""
+    from korecampaign_async.stores import open_store, query
+    from korecampaign_async.sync import sync
+
+    db = f"sqlite:///{tmp_path}/cc.db"
+    async with (
+        cc_emulator(emulator_factory, server_edition, campaigns=4, contacts=300, list_contacts=120) as emu,
+        make_client(emu) as client,
+    ):
+        reports = []
+        for _ in range(2):
+            store = open_store(db)
+            await store.open()
+            try:
+                reports.append(await sync(client, store, contact_lists=[contact_list_id(0)]))
+            finally:
+                await store.close()
+        rows = await query(db, "SELECT phone_number FROM campaign_contacts WHERE campaign_id = ?", campaign_id(0))
+        assert sorted(r[0] for r in rows) == sorted(expected_phones(emu, 0, 300))
+        assert reports[0].contacts_inserted >= 300 and reports[1].contacts_inserted == 0
+        page = tmp_path / "report.html"
+        rc, _, err = await run_cli("report", campaign_id(0), "--db", db, "--out", str(page), env=cli_env(emu))
+        assert rc == 0, err
+        assert "<b>300</b>contacts" in page.read_text()
