@@ -96,6 +96,25 @@ def test_known_windows_that_explain_a_refusal_add_nothing_and_exceeded_ones_go()
     assert inference.infer([(5, 1.0)]) == [(20, 1.0)]  # 20 were admitted within a second: not 5
 
 
+def test_requests_bunched_by_a_stall_are_not_a_window() -> None:
+    """Seen under load (CI, three workers sharing a Redis log): requests reach the server
+    bunched by a stall, and a 429 arrives that only lengths within the jitter (under 0.1 s)
+    explain. That is noise, not a window of 19 in 52 ms; a refusal that a longer length
+    explains still makes a short window."""
+    bunched = WindowInference()
+    for i in range(19):
+        bunched.admitted(i * 0.0028)  # 19 within 50 ms
+    bunched.refused(0.051)
+    bunched.admitted(0.06)  # a 20th 9 ms later: any length over 57 ms held 20
+    assert bunched.infer() == []
+    longer = WindowInference()
+    for i in range(19):
+        longer.admitted(i * 0.0028)
+    longer.refused(0.09)
+    longer.admitted(0.2)  # freed between 0.09 and 0.2 s: a window of 0.1 s
+    assert longer.infer() == [(19, 0.1)]
+
+
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
     [(1.44, 2.05, 2.0), (15.05, 20.05, 20.0), (0.95, 1.43, 1.0), (55.0, 61.0, 60.0), (0.3, 0.34, 0.34)],

@@ -42,6 +42,10 @@ __all__ = ["WindowInference", "roundest"]
 GRID_STEP = 0.01
 #: The shortest and longest windows considered (seconds).
 MIN_WINDOW, MAX_WINDOW = 0.05, 4_000.0
+#: The jitter between this client's clock and the server's that evidence is read with (plus 2 %
+#: of a window's length): a stall of the client's event loop or the network bunches requests the
+#: client spaced. A window whose every fitting length is shorter than it is noise, not a window.
+JITTER = 0.05
 #: Admissions kept (the most recent), for the longest windows.
 HISTORY = 20_000
 #: Refusals kept (the most recent).
@@ -169,7 +173,7 @@ class WindowInference:
         # a refusal a known window explains, give or take the jitter between our clock and the
         # server's (2 % of its length and 50 ms), is that window's: not a sign of another one
         open_refusals = [
-            r for r in self._refused if not any(self._inside(stamps, r, w * 1.02 + 0.05) >= n for n, w in windows)
+            r for r in self._refused if not any(self._inside(stamps, r, w * 1.02 + JITTER) >= n for n, w in windows)
         ]
         if not open_refusals or not stamps or stamps[-1] <= max(open_refusals):
             return None  # nothing to explain, or no admission after it to bound the window
@@ -207,6 +211,10 @@ class WindowInference:
             middle = (inside + outside) / 2
             inside, outside = (middle, outside) if score(middle) == best else (inside, middle)
         low = outside
+        if high_w < MIN_WINDOW + JITTER:
+            # only lengths within the jitter of the shortest considered explain it: requests a
+            # stall bunched on their way (seen under load: "19 in 52 ms" beside a 20/1 s window)
+            return None
         for limit, width in _TIERS:  # a published tier that fits the evidence
             fits = low < width <= high_w * (1 + GRID_STEP) and self._limit_for(stamps, width) <= limit
             if fits and self._inside(stamps, last, width) >= limit:
