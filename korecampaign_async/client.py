@@ -250,6 +250,8 @@ class KoreCampaignClient:
         bind = getattr(rate_limit, "bind_default_key", None)
         if callable(bind):
             bind(self.host, self.stream_id, self.account_id)
+        if self.api != "v2" and rate_limit is not None and hasattr(rate_limit, "profile_flavour"):
+            rate_limit.profile_flavour = self.api  # the budget is shared; the learned profile is not
         self._auth = resolve_auth(auth)
         self._concurrency = AdaptiveConcurrency(max_concurrency, adaptive=adaptive)
         self._transport = Transport(

@@ -367,3 +367,36 @@ async def test_sync_and_report_work_unchanged_on_top(
         rc, _, err = await run_cli("report", campaign_id(0), "--db", db, "--out", str(page), env=cli_env(emu))
         assert rc == 0, err
         assert "<b>300</b>contacts" in page.read_text()
+
+
+async def test_a_fleet_of_both_flavours_shares_the_budget_not_the_profile(
+    emulator_factory: EmulatorFactory, redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A v2 worker and a Contact Center worker of one bot on one Redis budget: one key for the
+    windows, a shared profile per flavour (no "belongs to another server" warning, nothing of
+    one flavour's paging taken for the other's)."""
+    import uuid
+
+    from korecampaign_async import RedisRateLimit
+
+    key = f"two-flavours:{uuid.uuid4()}"
+    async with (
+        emulator_factory(contacts=150) as v2_emu,
+        cc_emulator(emulator_factory, "stream", contacts=150) as cc_emu,
+    ):
+        v2_budget = RedisRateLimit(redis_url, key=key, windows=[(1000, 1.0)])
+        cc_budget = RedisRateLimit(redis_url, key=key, windows=[(1000, 1.0)])
+        with caplog.at_level(logging.WARNING, logger="korecampaign_async"):
+            async with make_client(v2_emu, rate_limit=v2_budget, profile=ProfileStore(tmp_path / "a")) as v2:
+                await v2.iter_contact_list(contact_list_id(0)).collect()
+            async with make_client(cc_emu, rate_limit=cc_budget, profile=ProfileStore(tmp_path / "b")) as cc:
+                await cc.campaigns.status(campaign_id(0))
+                assert cc.edition == "stream"
+            async with make_client(cc_emu, rate_limit=cc_budget, profile=ProfileStore(tmp_path / "c")) as again:
+                assert again.profile.edition == "stream"  # from Redis: the third worker's own cache is empty
+        assert v2_budget._profile_key() != cc_budget._profile_key()
+        v2_shared = json.loads(await v2_budget.load_profile() or b"{}")
+        assert v2_shared.get("edition") is None and v2_shared["page_sizes"] == {"contacts": 1000}
+        assert not [r for r in caplog.records if "another server" in r.getMessage()]
+        await v2_budget.close()
+        await cc_budget.close()

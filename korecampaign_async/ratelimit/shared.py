@@ -119,6 +119,8 @@ class RedisRateLimit:
         self.fallback = fallback
         self.fallback_fraction = fallback_fraction
         self.margin = margin
+        #: set by a Contact Center client: its shared profile is kept apart from v2's
+        self.profile_flavour = ""
         self.reconnect_after = reconnect_after
         self.socket_timeout = socket_timeout
         self._client = client
@@ -283,7 +285,10 @@ class RedisRateLimit:
 
     # -- what the fleet learned about the server (korecampaign_async.transport.profile) --------
     def _profile_key(self) -> str:
-        return f"{self.key or 'korecampaign:ratelimit:default'}:profile"
+        # one budget, but a profile per API flavour: v2 and Contact Center clients of one bot
+        # share the windows' log, not what they learned about paging and addressing
+        suffix = f":{self.profile_flavour}" if self.profile_flavour else ""
+        return f"{self.key or 'korecampaign:ratelimit:default'}:profile{suffix}"
 
     async def load_profile(self) -> bytes | None:
         """The server profile the fleet shares (JSON), or ``None`` (none yet, Redis away)."""
