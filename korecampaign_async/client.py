@@ -598,7 +598,7 @@ class KoreCampaignClient:
             start_date=start,
             end_date=end,
             sort_by=check_sort(sort_by),
-            filters=check_filters(filters, ctype),
+            filters=check_filters(filters, ctype, api=self.api),
         )
 
     async def list_campaigns(

@@ -400,3 +400,16 @@ async def test_a_fleet_of_both_flavours_shares_the_budget_not_the_profile(
         assert not [r for r in caplog.records if "another server" in r.getMessage()]
         await v2_budget.close()
         await cc_budget.close()
+
+
+async def test_the_contact_center_listing_filters_agentless_too(emulator_factory: EmulatorFactory) -> None:
+    """koredotcom-docs/get-all-campaigns.md: dialingMode Agentless/Preview/Progressive (v2:
+    Progressive/Preview); refused with v2 before any request."""
+    async with cc_emulator(emulator_factory, "iid", campaigns=8) as emu, make_client(emu) as client:
+        created = await client.campaigns.create(cc_voice("Agentless one"))  # among Progressive/Preview ones
+        listed = await client.iter_campaigns("voice", filters={"dialingMode": ["Agentless"]}).collect()
+        assert [c.id for c in listed] == [created.id]
+    async with emulator_factory() as emu, make_client(emu) as v2:
+        with pytest.raises(InvalidParameterError) as err:
+            await v2.list_campaigns("voice", filters={"dialingMode": ["Agentless"]})
+        assert err.value.field == "filters.dialingMode" and emu.stats.requests == 0

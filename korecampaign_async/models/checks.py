@@ -161,11 +161,11 @@ def _check_members(field: str, values: object, allowed: tuple[object, ...]) -> l
 
 
 def check_filters(
-    filters: CampaignFilters | Mapping[str, object] | None, campaign_type: CampaignType
+    filters: CampaignFilters | Mapping[str, object] | None, campaign_type: CampaignType, *, api: str = "v2"
 ) -> CampaignFilters | None:
     """``filters`` of ``getAllCampaignDetails``: ``status``, ``priority`` and (voice only)
-    ``dialingMode``, each a list of documented values. Priorities given as digit strings
-    are converted to integers."""
+    ``dialingMode``, each a list of documented values (v2: Progressive, Preview; the Contact
+    Center page also Agentless). Priorities given as digit strings are converted to integers."""
     if filters is None:
         return None
     if isinstance(filters, CampaignFilters):
@@ -196,7 +196,8 @@ def check_filters(
     if mode is not None:
         if campaign_type != "voice":
             raise InvalidParameterError("filters.dialingMode", mode, "only with type='voice'")
-        out.dialing_mode = [str(m) for m in _check_members("filters.dialingMode", mode, DIALING_MODES)]
+        allowed = (*DIALING_MODES, "Agentless") if api == "contact-center" else DIALING_MODES
+        out.dialing_mode = [str(m) for m in _check_members("filters.dialingMode", mode, allowed)]
     if out.status is None and out.priority is None and out.dialing_mode is None:
         return None
     return out

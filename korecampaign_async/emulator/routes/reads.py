@@ -161,7 +161,11 @@ class ReadRoutes(EmulatorCore):
         for name, values, allowed in (
             ("status", status, STATUSES),
             ("priority", priority, (1, 2, 3, 4, 5)),
-            ("dialingMode", mode, DIALING_MODES),
+            (
+                "dialingMode",
+                mode,
+                (*DIALING_MODES, "Agentless") if self.config.api == "contact-center" else DIALING_MODES,
+            ),
         ):
             if values is not None and (not isinstance(values, list) or any(v not in allowed for v in values)):
                 raise ValueError(f'"filters.{name}" must be an array of {list(allowed)}')
