@@ -31,7 +31,7 @@ class _CompatClientResponse(ClientResponse):
 
 # only where aiohttp has the argument (3.14 and later; the declared floor, 3.9.1, has not)
 if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
-    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[attr-defined,misc,unused-ignore]
 
 EmulatorFactory = Callable[..., AbstractAsyncContextManager[Emulator]]
 

@@ -24,14 +24,13 @@ from korecampaign_async import (
 from korecampaign_async.emulator import campaign_id, contact_list_id
 from korecampaign_async.emulator.cli import CONTACT_CENTER_IID
 from korecampaign_async.emulator.state import STARTABLE
+from korecampaign_async.models.records import DncList, SmsMessage
 from korecampaign_async.models.writes import (
     CallBack,
     ContactListSpec,
     ContactListUpdate,
-    DncList,
     ScheduleSpec,
     SmsCampaignSpec,
-    SmsMessage,
 )
 from korecampaign_async.transport.profile import ProfileStore
 

@@ -85,7 +85,7 @@ async def test_parquet_and_csv_hold_the_rows_of_the_jsonl_export(
             return client.iter_campaign_contacts(campaign_id(0), start_page=page)
 
         for fmt in ("jsonl", "csv", "parquet"):
-            await export_to_file(open_stream, str(tmp_path / f"out.{fmt}"), fmt, record_type, {"kind": kind})  # type: ignore[arg-type]
+            await export_to_file(open_stream, str(tmp_path / f"out.{fmt}"), fmt, record_type, {"kind": kind})
     records = [
         msgspec.json.decode(line, type=record_type) for line in (tmp_path / "out.jsonl").read_bytes().splitlines()
     ]
@@ -211,7 +211,12 @@ def test_csv_sink_writes_what_csv_writer_writes(tmp_path: Path, clean: bool) -> 
     sink = CsvSink(str(out), _Tricky)
     slow_pages = []
     emit = sink._emit
-    sink._emit = lambda rows: (slow_pages.append(len(rows)), emit(rows))  # type: ignore[method-assign]
+
+    def counted(rows: list[list[str]]) -> None:
+        slow_pages.append(len(rows))
+        emit(rows)
+
+    sink._emit = counted  # type: ignore[method-assign]
     for page in pages:
         sink.write(page)
     # clean pages all take the fast path; among random ones most need quoting somewhere
@@ -307,7 +312,7 @@ class _FullDisk:
                 raise OSError(errno.ENOSPC, "No space left on device")
 
             # the checkpoint's temp file can no longer be written either
-            self.monkeypatch.setattr(files.json, "dump", full)
+            self.monkeypatch.setattr(files.json, "dump", full)  # type: ignore[attr-defined]
             raise OSError(errno.ENOSPC, "No space left on device")
         self.sink.write(records)
 
@@ -331,7 +336,7 @@ async def test_a_full_disk_keeps_the_part_and_the_last_good_checkpoint(
         with pytest.raises(OutputError, match="no space left on device"):
             await export_stream(
                 client.iter_campaign_contacts(campaign_id(0)),
-                _FullDisk(sink, 9, monkeypatch),  # type: ignore[arg-type]
+                _FullDisk(sink, 9, monkeypatch),
                 checkpoint,
                 checkpoint_every=0,
             )

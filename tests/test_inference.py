@@ -22,6 +22,7 @@ def simulate(windows: list[tuple[int, float]], until: float, step: float = 0.01)
     learned: list[tuple[int, float]] = []
     mine: SlidingWindowLog | None = None
     now, holding, wait = 0.0, False, 1.0
+    at: float | None
     while now < until:
         if mine is not None and not holding and mine.delay(now) > 0:
             now += max(mine.delay(now), 1e-3)

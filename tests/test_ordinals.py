@@ -40,7 +40,7 @@ def test_ordinals_match_the_plain_loop_on_every_page_shape() -> None:
             ordinals = keys.of(page)
             fast_pages += ordinals is None
             assert keyed(page, ordinals) == expected
-        assert set(keys) == expected_keys and len(keys) == len(expected_keys) and keys == expected_keys
+        assert set(keys) == expected_keys and len(keys) == len(expected_keys) and keys == expected_keys  # type: ignore[comparison-overlap]
         assert all(key in keys for key in expected_keys)
         for phone, count in counts.items():
             assert keys.count(phone) == count

@@ -1,5 +1,6 @@
 """The paging plan, without sockets: scheduling, tolerant and strict checks, the page/skip reading."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -315,7 +316,7 @@ def test_bad_policy() -> None:
 # -- the page/skip reading ----------------------------------------------------------------------
 
 # How each plausible server maps (page, skip, limit) to an offset.
-SERVERS = {
+SERVERS: dict[str, Callable[[int, int | None, int], int]] = {
     "skip-wins": lambda page, skip, limit: skip if skip is not None else (page - 1) * limit,
     "page-wins": lambda page, skip, limit: (page - 1) * limit,
     "skip-only": lambda page, skip, limit: skip or 0,

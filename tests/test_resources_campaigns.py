@@ -52,7 +52,9 @@ def voice_spec(name: str = "Renewals", **changes: Any) -> VoiceCampaignSpec:
 
 
 def _strategy(**changes: Any) -> DialingStrategy:
-    return msgspec.structs.replace(voice_spec().dialing_strategy, **changes)  # type: ignore[arg-type]
+    strategy = voice_spec().dialing_strategy
+    assert strategy is not None
+    return msgspec.structs.replace(strategy, **changes)
 
 
 BAD_VOICE = [
@@ -152,7 +154,7 @@ async def test_lifecycle_create_start_wait_completed(emulator_factory: EmulatorF
         assert created.id and created.status == "Preparing"
         seen: list[str] = []
         ready = await c.campaigns.wait(
-            created.id, until={"Ready"}, poll=0.05, on_status=lambda s: seen.append(s.status)
+            created.id, until={"Ready"}, poll=0.05, on_status=lambda s: seen.append(s.status or "")
         )
         assert ready.status == "Ready" and seen[0] == "Preparing"
         started = await c.campaigns.start(created.id, type="voice")

@@ -94,7 +94,7 @@ async def test_concurrency_drops_on_429_and_recovers(emulator_factory: EmulatorF
         client = make_client(emu, max_concurrency=8)
         hooks = client.transport.hooks
         hooks.on_response = lambda e: limits.append((e.status, client.stats.concurrency_limit))
-        hooks.on_page = lambda e: emu.inject(*["429"] * 5, endpoint="status") if e.page == 5 else None
+        hooks.on_page = lambda e: emu.inject(*("429",) * 5, endpoint="status") if e.page == 5 else None
         async with client:
             await client.iter_campaign_contacts(campaign_id(0)).collect()
     fifth_429 = [i for i, (status, _) in enumerate(limits) if status == 429][4]

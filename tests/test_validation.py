@@ -20,7 +20,7 @@ CASES: list[tuple[Callable[[KoreCampaignClient], Awaitable[Any]], str, str]] = [
     (lambda c: c.list_campaigns("email"), "type", "'voice' or 'sms'"),  # type: ignore[arg-type]
     (lambda c: c.list_campaigns("voice", page=0), "page", "integer >= 1"),
     (lambda c: c.list_campaigns("voice", limit=10_001), "limit", "1 to 10000"),  # no documented maximum
-    (lambda c: c.list_campaigns("voice", limit=True), "limit", "1 to 10000"),  # type: ignore[arg-type]
+    (lambda c: c.list_campaigns("voice", limit=True), "limit", "1 to 10000"),
     (lambda c: c.get_campaign_contacts("cd-1", limit=101), "limit", "1 to 100"),  # documented 1..100
     (lambda c: c.list_campaigns("voice", filters={"status": ["Running"]}), "filters.status", "'Rescheduled'"),
     (lambda c: c.list_campaigns("voice", filters={"priority": [6]}), "filters.priority", "5"),
