@@ -215,3 +215,24 @@ async def test_a_fleet_infers_the_windows_from_its_shared_log(
         assert throttled <= 0.5 * requests, (throttled, requests)
         for lim in limiters:
             await lim.close()
+
+
+async def test_a_request_and_the_fleets_log_are_read_on_one_clock(redis_url: str) -> None:
+    """The time a request was counted at (what a 429 of it is placed at) is the very time the
+    fleet's log gives for it: inference compares a refusal with the admissions around it on
+    one clock, however late the worker's event loop saw the answer."""
+    import time
+
+    limiter = RedisRateLimit(redis_url, key=f"one-clock:{uuid.uuid4()}", windows=[(100, 1.0)])
+    try:
+        members = [await limiter.acquire() for _ in range(5)]
+        assert all(isinstance(m, str) for m in members)
+        await asyncio.sleep(0.05)  # a late event loop: the times must not move with it
+        log = await limiter.shared_sends(60.0)
+        assert log is not None and len(log) == 5
+        counted = [limiter.admitted_at(m) for m in members if m is not None]
+        assert counted == pytest.approx(log, abs=1e-6)
+        assert all(at <= time.monotonic() for at in log)
+        assert limiter.admitted_at(members[0] or "") is None  # taken once, by the transport
+    finally:
+        await limiter.close()

@@ -305,10 +305,11 @@ class AdaptiveConcurrency:
             if self.on_windows is not None:
                 self.on_windows(list(windows))
 
-    def sending(self, seq: int) -> None:
-        """The request numbered ``seq`` leaves now (after a configured budget held it)."""
+    def sending(self, seq: int, at: float | None = None) -> None:
+        """The request numbered ``seq`` leaves now (after a configured budget held it), or was
+        counted at ``at`` by a fleet's shared log (the clock its admissions are read with)."""
         if seq in self._sent_at:
-            self._sent_at[seq] = self._clock()
+            self._sent_at[seq] = self._clock() if at is None else at
 
     def install_windows(self, windows: Sequence[Window]) -> None:
         """Pace by ``windows`` from now on (learned, or remembered from an earlier run)."""

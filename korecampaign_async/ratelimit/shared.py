@@ -38,7 +38,8 @@ __all__ = ["RedisRateLimit", "SLIDING_WINDOW_LUA"]
 logger = logging.getLogger("korecampaign_async")
 
 #: KEYS[1] zset of admissions; ARGV: member, margin_ms, then (limit, period_ms) pairs.
-#: Returns "0" when admitted, else the milliseconds to wait.
+#: Returns the milliseconds to wait (> 0), or, when admitted, minus the time (Redis's clock,
+#: milliseconds) it was counted at: the fleet's log and each worker's refusals then share a clock.
 SLIDING_WINDOW_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -63,7 +64,7 @@ end
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
 redis.call('PEXPIRE', KEYS[1], math.ceil(longest) + 1000)
-return '0'
+return string.format('%.3f', -now)
 """
 
 
@@ -132,6 +133,10 @@ class RedisRateLimit:
         self._prefix = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}:"
         self.acquired = 0
         self.waited_seconds = 0.0
+        # local monotonic time minus Redis time: the smallest difference seen (a late reading
+        # only adds the latency and event-loop delay of that moment, never takes any away)
+        self._offset: float | None = None
+        self._admitted_at: dict[str, float] = {}  # member -> Redis seconds it was counted at
 
     def bind_default_key(self, host: str, stream_id: str, account_id: str) -> None:
         """Called by the client: set the key from its host and ids if none was given."""
@@ -190,6 +195,11 @@ class RedisRateLimit:
                 wait_ms = float(await script(keys=[self.key], args=self._argv(member)))
                 if wait_ms <= 0:
                     self.acquired += 1
+                    if wait_ms < 0:  # the time it was counted at (older scripts answered 0)
+                        self._observe_offset(-wait_ms / 1000, time.monotonic())
+                        if len(self._admitted_at) > 20_000:
+                            self._admitted_at.clear()
+                        self._admitted_at[member] = -wait_ms / 1000
                     return member
                 self.waited_seconds += wait_ms / 1000
                 await asyncio.sleep(wait_ms / 1000)
@@ -259,6 +269,20 @@ class RedisRateLimit:
             self._redis()
             await self._client.zrem(self.key, member)
 
+    def _observe_offset(self, redis_seconds: float, local: float) -> None:
+        offset = local - redis_seconds
+        if self._offset is None or offset < self._offset:
+            self._offset = offset
+
+    def admitted_at(self, member: str) -> float | None:
+        """When the shared log counted ``member``, on this process's ``time.monotonic`` clock
+        mapped as :meth:`shared_sends` maps the fleet's log (``None`` if unknown): a refusal
+        is placed on the same clock as the admissions it is compared with."""
+        at = self._admitted_at.pop(member, None)
+        if at is None or self._offset is None:
+            return None
+        return at + self._offset
+
     async def shared_sends(self, horizon: float) -> list[float] | None:
         """The fleet's counted requests of the last ``horizon`` seconds, as times on this
         process's ``time.monotonic`` clock (Redis keeps them on its own), oldest first;
@@ -267,13 +291,14 @@ class RedisRateLimit:
 
         try:
             self._redis()
-            before = time.monotonic()
             seconds, micros = await self._client.time()
-            offset = (before + time.monotonic()) / 2 - (int(seconds) + int(micros) / 1e6)
-            now_ms = (int(seconds) + int(micros) / 1e6) * 1000
-            items = await self._client.zrangebyscore(self.key, now_ms - horizon * 1000, "+inf", withscores=True)
+            redis_now = int(seconds) + int(micros) / 1e6
+            self._observe_offset(redis_now, time.monotonic())
+            items = await self._client.zrangebyscore(self.key, (redis_now - horizon) * 1000, "+inf", withscores=True)
         except (RedisError, OSError):
             return None
+        offset = self._offset
+        assert offset is not None
         return sorted(float(score) / 1000 + offset for _, score in items)
 
     def _safe_url(self) -> str:

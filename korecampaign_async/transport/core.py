@@ -442,7 +442,11 @@ class Transport:
         try:
             if self.rate_limit is not None:
                 entry = await self.rate_limit.acquire()
-                self.concurrency.sending(seq)  # the budget may have held it: its send time is now
+                # the budget may have held it: its send time is now, or (a fleet's shared log) the
+                # time the log counted it, on the clock the fleet's admissions are read with
+                admitted_at = getattr(self.rate_limit, "admitted_at", None)
+                at = admitted_at(entry) if admitted_at is not None and isinstance(entry, str) else None
+                self.concurrency.sending(seq, at)
             if self.hooks.on_request:
                 self.hooks.on_request(RequestEvent(method, display_path, attempt))
             token = self._auth.token()
