@@ -126,3 +126,22 @@ def test_roundest(low: float, high: float, expected: float) -> None:
 
 def test_round_lengths_include_kores() -> None:
     assert 60 in ROUND_LENGTHS and 3600 in ROUND_LENGTHS
+
+
+def test_slow_round_trips_widen_what_a_known_window_explains() -> None:
+    """A loaded client sees its answers late, and the server saw its requests later than the
+    client logged them: a refusal 0.3 s past a known 20/1 s window's reach is that window's when
+    requests have been taking 0.4 s, and a new window when they take 10 ms."""
+
+    def log(round_trip: float) -> WindowInference:
+        inference = WindowInference()
+        for i in range(20):
+            inference.admitted(i * 0.01)  # 20 in the first 0.2 s
+            inference.round_trip(round_trip)
+        inference.refused(1.35)  # the server still counted them: they reached it late
+        inference.admitted(2.5)
+        return inference
+
+    assert log(0.4).infer([(20, 1.0)]) == [(20, 1.0)]
+    assert log(0.01).infer([(20, 1.0)]) != [(20, 1.0)]  # without the evidence of slowness: another window
+    assert log(0.4).jitter == 0.4 and log(0.01).jitter == 0.05

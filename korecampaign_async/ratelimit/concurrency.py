@@ -408,6 +408,7 @@ class AdaptiveConcurrency:
             sent = self._sent_at.pop(seq, None)
             if sent is not None:
                 self.inference.admitted(sent)
+                self.inference.round_trip(now - sent)
         if self._run_start is None or now - self._last_success > self.idle_reset:
             self._run_start = now
             self._buckets.clear()
@@ -533,6 +534,7 @@ class AdaptiveConcurrency:
         sent = self._sent_at.pop(seq, None)
         if self.inference is not None and sent is not None and retry_after is None:
             self.inference.refused(sent)
+            self.inference.round_trip(now - sent)
         if retry_after is None and self._hold_wait is not None:
             if seq > self._hold_seq:  # a probe sent after the hold began was refused: wait longer
                 self._grow_hold(now)

@@ -48,6 +48,8 @@ MIN_WINDOW, MAX_WINDOW = 0.05, 4_000.0
 JITTER = 0.05
 #: Admissions kept (the most recent), for the longest windows.
 HISTORY = 20_000
+#: Round trips kept (the most recent) to measure how late our times may be at the server.
+ROUND_TRIPS = 64
 #: Refusals kept (the most recent).
 REFUSALS = 200
 #: Window lengths servers are configured with, tried in turn while a window is full (each
@@ -84,6 +86,20 @@ class WindowInference:
     def __init__(self) -> None:
         self._admitted: deque[float] = deque(maxlen=HISTORY)
         self._refused: deque[float] = deque(maxlen=REFUSALS)
+        self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS)
+
+    def round_trip(self, seconds: float) -> None:
+        """A request took ``seconds`` from its logged time to its answer: the time it reached
+        the server is somewhere in between (a loaded event loop or network widens it)."""
+        if seconds >= 0:
+            self._round_trips.append(seconds)
+
+    @property
+    def jitter(self) -> float:
+        """How far apart our time of a request and the server's may be: :data:`JITTER`, or the
+        longest recent round trip when the requests take longer (a request is never seen by
+        the server later than its answer comes back)."""
+        return max(JITTER, max(self._round_trips, default=0.0))
 
     def admitted(self, at: float) -> None:
         """A request sent at ``at`` was admitted."""
@@ -171,9 +187,11 @@ class WindowInference:
     def _one_more(self, stamps: list[float], windows: list[Window]) -> Window | None:
         """A window explaining the latest refusal the ``windows`` do not, or ``None``."""
         # a refusal a known window explains, give or take the jitter between our clock and the
-        # server's (2 % of its length and 50 ms), is that window's: not a sign of another one
+        # server's (2 % of its length, and 50 ms or the recent round trips), is that window's:
+        # not a sign of another one
+        jitter = self.jitter
         open_refusals = [
-            r for r in self._refused if not any(self._inside(stamps, r, w * 1.02 + JITTER) >= n for n, w in windows)
+            r for r in self._refused if not any(self._inside(stamps, r, w * 1.02 + jitter) >= n for n, w in windows)
         ]
         if not open_refusals or not stamps or stamps[-1] <= max(open_refusals):
             return None  # nothing to explain, or no admission after it to bound the window
