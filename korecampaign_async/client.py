@@ -509,15 +509,7 @@ class KoreCampaignClient:
         edition = self._edition
         learning = not self._edition_confirmed and kind in EDITION_KINDS
         try:
-            result = await self._transport.request(
-                method,
-                path,
-                decoder,
-                params=self._addressing.params(kind, edition, params, v2=v2_account),
-                body=body,
-                idempotent=idempotent,
-                root=self._addressing.root(kind, edition),
-            )
+            result = await self._send(kind, edition, method, path, decoder, params, body, idempotent, v2_account)
         except KoreAPIError as exc:
             if not learning or not wrong_edition(exc):
                 raise
@@ -528,21 +520,36 @@ class KoreCampaignClient:
             return result
         other = other_edition(edition)
         try:
-            result = await self._transport.request(
-                method,
-                path,
-                decoder,
-                params=self._addressing.params(kind, other, params, v2=v2_account),
-                body=body,
-                idempotent=idempotent,
-                root=self._addressing.root(kind, other),
-            )
+            result = await self._send(kind, other, method, path, decoder, params, body, idempotent, v2_account)
         except KoreAPIError as exc:
             if wrong_edition(exc):
                 raise first_error from None  # neither edition knows it: the first answer stands
             raise
         self._confirm_edition(other, first_error)
         return result
+
+    def _send(
+        self,
+        kind: CallKind,
+        edition: Edition,
+        method: str,
+        path: str,
+        decoder: BodyDecoder[E],
+        params: Mapping[str, str] | None,
+        body: bytes | None,
+        idempotent: bool,
+        v2_account: bool,
+    ) -> Awaitable[E]:
+        """One attempt of :meth:`_call`, addressed for ``edition``."""
+        return self._transport.request(
+            method,
+            path,
+            decoder,
+            params=self._addressing.params(kind, edition, params, v2=v2_account),
+            body=body,
+            idempotent=idempotent,
+            root=self._addressing.root(kind, edition),
+        )
 
     def _display_path(self, path: str, kind: CallKind = "api") -> str:
         """The URL path a call of ``kind`` to ``path`` goes to now (logs, ``check``)."""

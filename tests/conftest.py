@@ -5,12 +5,12 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import aioresponses.core
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 
 from korecampaign_async import KoreCampaignClient, RetryPolicy
 from korecampaign_async.emulator import Emulator, EmulatorConfig, run_emulator
@@ -60,6 +60,20 @@ async def emulator() -> AsyncIterator[Emulator]:
     """A default emulator: 20 campaigns, 1,000 contacts each, 5 lists of 1,000."""
     async with run_emulator(EmulatorConfig()) as emu:
         yield emu
+
+
+@asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` on a free loopback port for the block; yields its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
 
 
 def make_client(emu: Emulator, **overrides: Any) -> KoreCampaignClient:

@@ -28,6 +28,7 @@ from korecampaign_async import InvalidParameterError, JWTAuth, KoreCampaignClien
 from korecampaign_async.models.writes import ContactListSpec, ContactListUpdate, SmsCampaignSpec, VoiceCampaignSpec
 from korecampaign_async.transport.flavour import UNSUPPORTED
 
+from .conftest import serve_app
 from .test_doc_samples import Recorder
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contact_center"
@@ -388,15 +389,8 @@ def test_every_page_has_a_row() -> None:
 @pytest.fixture
 async def server() -> AsyncIterator[tuple[Recorder, str]]:
     recorder = Recorder()
-    runner = web.AppRunner(recorder.app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield recorder, f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(recorder.app) as url:
+        yield recorder, url
 
 
 def cc_client(url: str, edition: str) -> KoreCampaignClient:
@@ -470,16 +464,8 @@ async def test_headers_as_the_pages_send_them(edition: str) -> None:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", remember)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        async with cc_client(f"http://{host}:{port}", edition) as client:
-            await client.campaigns.status(CID)
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as url, cc_client(url, edition) as client:
+        await client.campaigns.status(CID)
     assert seen[0]["iid"] == IID and seen[0]["accountId"] == ACCOUNT and seen[0]["auth"]
 
 

@@ -20,6 +20,8 @@ from aiohttp import web
 
 from korecampaign_async import KoreCampaignClient, PaginationDriftError, RetryPolicy
 
+from .conftest import serve_app
+
 FIXTURES = Path(__file__).parent / "fixtures"
 STREAM = "st-0603182c-7ffb-53c3-b307-47ca14bxxxxx"
 
@@ -52,23 +54,16 @@ class VerbatimServer:
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[VerbatimServer, KoreCampaignClient]]:
     server = VerbatimServer()
-    runner = web.AppRunner(server.app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    client = KoreCampaignClient(
-        f"http://{host}:{port}",
-        STREAM,
-        "67777ce93e25326494exxxxx",
-        "made-up-token-for-tests",
-        retry=RetryPolicy.instant(max_attempts=2),
-    )
-    try:
-        yield server, client
-    finally:
-        await client.close()
-        await runner.cleanup()
+    async with serve_app(server.app) as url:
+        client = KoreCampaignClient(
+            url,
+            STREAM,
+            "67777ce93e25326494exxxxx",
+            "made-up-token-for-tests",
+            retry=RetryPolicy.instant(max_attempts=2),
+        )
+        async with client:
+            yield server, client
 
 
 def rows_of(name: str) -> list[dict[str, Any]]:
@@ -205,19 +200,12 @@ class Recorder:
 @pytest.fixture
 async def recorded() -> AsyncIterator[tuple[Recorder, KoreCampaignClient]]:
     server = Recorder()
-    runner = web.AppRunner(server.app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    client = KoreCampaignClient(
-        f"http://{host}:{port}", STREAM, ACCOUNT, "made-up-token-for-tests", retry=RetryPolicy.instant(max_attempts=2)
-    )
-    try:
-        yield server, client
-    finally:
-        await client.close()
-        await runner.cleanup()
+    async with serve_app(server.app) as url:
+        client = KoreCampaignClient(
+            url, STREAM, ACCOUNT, "made-up-token-for-tests", retry=RetryPolicy.instant(max_attempts=2)
+        )
+        async with client:
+            yield server, client
 
 
 def _calls() -> dict[str, tuple[Any, str, str, dict[str, str]]]:

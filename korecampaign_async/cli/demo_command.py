@@ -14,6 +14,7 @@ from .._redact import mask_url
 from ..client import KoreCampaignClient
 from ..export import export_to_file, infer_format
 from ..models.records import CampaignContact
+from ..transport.flavour import API_NAMES, EDITION_NAMES
 from .exit_codes import EXIT_DATA, EXIT_OK
 from .options import CommonOptions, positive_int
 from .reporter import Reporter, pace
@@ -25,6 +26,7 @@ __all__ = ["add_parser", "run"]
 async def _run_demo_sync(args: argparse.Namespace) -> int:
     """``korecampaign demo --db URL``: three syncs against the embedded emulator."""
     from ..emulator import EmulatorConfig, contact_list_id, run_emulator
+    from ..emulator.cli import flavour_config
     from ..stores import open_store
     from ..sync import sync
 
@@ -33,7 +35,7 @@ async def _run_demo_sync(args: argparse.Namespace) -> int:
         contacts=max(1, args.contacts // 4),
         latency_ms=args.latency_ms / 10,
         list_contacts=1_000,
-        **_flavour(args),
+        **flavour_config(args.api, args.api_edition),
     )
     print(
         f"Syncing the embedded emulator into {mask_url(args.db)} three times (the data moves between runs)...",
@@ -58,15 +60,6 @@ async def _run_demo_sync(args: argparse.Namespace) -> int:
     finally:
         await store.close()
     return EXIT_OK
-
-
-def _flavour(args: argparse.Namespace) -> dict[str, Any]:
-    """The emulator settings of ``--api`` / ``--api-edition``."""
-    from ..emulator.cli import CONTACT_CENTER_IID
-
-    if args.api != "contact-center":
-        return {}
-    return {"api": "contact-center", "edition": args.api_edition, "iid": CONTACT_CENTER_IID}
 
 
 async def _lifecycle(client: KoreCampaignClient) -> list[str]:
@@ -124,6 +117,7 @@ async def _lifecycle(client: KoreCampaignClient) -> list[str]:
 
 async def run(args: argparse.Namespace) -> int:
     from ..emulator import EmulatorConfig, campaign_id, contact_list_id, run_emulator
+    from ..emulator.cli import flavour_config
 
     if args.db:
         return await _run_demo_sync(args)
@@ -142,7 +136,7 @@ async def run(args: argparse.Namespace) -> int:
         rate_limit_retry_after=not args.no_retry_after,
         run_seconds=1.0,
         prepare_seconds=0.2,
-        **_flavour(args),
+        **flavour_config(args.api, args.api_edition),
     )
     flavour = f" (Contact Center pages, {args.api_edition} edition)" if args.api == "contact-center" else " (API v2)"
     print(
@@ -262,14 +256,14 @@ def add_parser(sub: Any, common: CommonOptions) -> None:
     p.add_argument("--json-log", action="store_true", help="machine-readable progress lines on stderr")
     p.add_argument(
         "--api",
-        choices=("v2", "contact-center"),
+        choices=API_NAMES,
         default="v2",
         help="serve and speak the Campaign API v2 (default) or the Contact Center (agentassist v1) pages; "
         "contact-center also runs the lifecycle",
     )
     p.add_argument(
         "--api-edition",
-        choices=("iid", "stream"),
+        choices=EDITION_NAMES,
         default="iid",
         help="with --api contact-center: the emulator serves the current pages (iid, default) or the older ones "
         "(stream); the client learns which",

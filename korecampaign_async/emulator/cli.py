@@ -7,8 +7,10 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 from contextlib import suppress
+from typing import Any
 
 from ..ratelimit.windows import parse_windows
+from ..transport.flavour import API_NAMES, EDITION_NAMES
 from .config import PAGING_MODES, EmulatorConfig
 from .data import campaign_id, contact_list_id
 from .server import run_emulator
@@ -18,6 +20,7 @@ __all__ = [
     "add_emulator_arguments",
     "build_parser",
     "config_from_args",
+    "flavour_config",
     "main",
     "serve_forever",
 ]
@@ -117,13 +120,13 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--api",
-        choices=("v2", "contact-center"),
+        choices=API_NAMES,
         default="v2",
         help="serve the Campaign API v2 (default) or the Contact Center (agentassist v1) pages",
     )
     parser.add_argument(
         "--api-edition",
-        choices=("iid", "stream"),
+        choices=EDITION_NAMES,
         default="iid",
         help="with --api contact-center: the current pages (application id in the path, iid/accountId headers; "
         "default) or the older ones (stream id in the path, ?accountId=)",
@@ -151,6 +154,14 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def flavour_config(api: str, edition: str, iid: str | None = None) -> dict[str, Any]:
+    """The :class:`EmulatorConfig` settings of ``--api``, ``--api-edition`` and ``--iid``: a
+    Contact Center emulator serves :data:`CONTACT_CENTER_IID` unless told another id."""
+    if api != "contact-center":
+        return {"iid": iid} if iid else {}
+    return {"api": api, "edition": edition, "iid": iid or CONTACT_CENTER_IID}
+
+
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """Turn parsed emulator options into an :class:`EmulatorConfig`."""
     share = args.fault_rate / 4
@@ -158,9 +169,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         parse_windows(args.rate_limit)  # fail early with a clear message
     return EmulatorConfig(
         stream_id=args.stream_id,
-        iid=args.iid or (CONTACT_CENTER_IID if args.api == "contact-center" else None),
-        api=args.api,
-        edition=args.api_edition,
+        **flavour_config(args.api, args.api_edition, args.iid),
         campaigns=args.campaigns,
         contacts=args.contacts,
         contact_lists=args.contact_lists,

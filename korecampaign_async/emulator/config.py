@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["PAGING_MODES", "ApiEdition", "ApiFlavour", "EchoMode", "EmulatorConfig", "PagingMode"]
+from ..transport.flavour import ApiName, Edition
+
+__all__ = ["PAGING_MODES", "EchoMode", "EmulatorConfig", "PagingMode"]
 
 
 #: How the server maps ``page`` and ``skip`` to an offset when a request sends both (the
@@ -16,10 +18,6 @@ __all__ = ["PAGING_MODES", "ApiEdition", "ApiFlavour", "EchoMode", "EmulatorConf
 #: ``none`` (both ignored: always the first page; a broken server, for tests).
 PagingMode = Literal["page", "skip-wins", "skip", "additive", "none"]
 PAGING_MODES: tuple[PagingMode, ...] = ("page", "skip-wins", "skip", "additive", "none")
-#: Which documented API the emulator serves: the Campaign API v2, or the Contact Center
-#: (agentassist v1) pages, in their current (``iid``) or older (``stream``) edition.
-ApiFlavour = Literal["v2", "contact-center"]
-ApiEdition = Literal["iid", "stream"]
 #: What the list endpoints echo as ``skip`` (and the status endpoint as ``page``): the offset
 #: actually used, the value the request sent, or nothing.
 EchoMode = Literal["effective", "request", "none"]
@@ -97,8 +95,8 @@ class EmulatorConfig:
     lists_paging: Literal["all", "totals", "has-more", "ignored"] = "all"
     lists_page_size: int = 2
     page_cap: int = 0
-    api: ApiFlavour = "v2"
-    edition: ApiEdition = "iid"
+    api: ApiName = "v2"  # which documented API: v2, or the Contact Center (agentassist v1) pages
+    edition: Edition = "iid"  # of the Contact Center pages: current (iid) or older (stream)
 
     @property
     def effective_iid(self) -> str:

@@ -37,7 +37,6 @@ from typing import Literal
 from ..errors import (
     AuthenticationError,
     InvalidParameterError,
-    KoreAPIError,
     NotFoundError,
     UnsupportedOperationError,
     ValidationError,
@@ -47,6 +46,7 @@ __all__ = [
     "API_NAMES",
     "EDITIONS",
     "EDITION_KINDS",
+    "EDITION_NAMES",
     "UNSUPPORTED",
     "Addressing",
     "ApiName",
@@ -65,7 +65,8 @@ Edition = Literal["iid", "stream"]
 #: ``"auto"``: learned from the server's answers (at most one extra request).
 EditionSetting = Literal["auto", "iid", "stream"]
 API_NAMES: tuple[ApiName, ...] = ("v2", "contact-center")
-EDITIONS: tuple[EditionSetting, ...] = ("auto", "iid", "stream")
+EDITION_NAMES: tuple[Edition, ...] = ("iid", "stream")
+EDITIONS: tuple[EditionSetting, ...] = ("auto", *EDITION_NAMES)
 
 #: ``api``: the resource calls; ``contacts``: a contact list's contacts (``getAllContacts``);
 #: ``trigger``: start and stop; ``import``: ``addContacts`` (API 1.1, the same for both flavours);
@@ -123,10 +124,13 @@ def wrong_edition(exc: BaseException) -> bool:
     answer to the request itself."""
     if isinstance(exc, NotFoundError | AuthenticationError):
         return True
-    if isinstance(exc, ValidationError) and isinstance(exc, KoreAPIError):
+    if isinstance(exc, ValidationError):
         text = f"{exc.message} {exc.body}".lower()
         return "accountid" in text or "iid" in text
     return False
+
+
+_NO_PARAMS: Mapping[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -171,11 +175,12 @@ class Addressing:
 
     def params(
         self, kind: CallKind, edition: Edition, extra: Mapping[str, str] | None = None, *, v2: bool = True
-    ) -> dict[str, str]:
-        """The query of a call: ``accountId`` first where it belongs, then ``extra``."""
+    ) -> Mapping[str, str]:
+        """The query of a call: ``accountId`` first where it belongs, then ``extra`` (passed
+        through as it is when no ``accountId`` belongs: no copy per page)."""
         if self.account_query(kind, edition, v2=v2):
             return {"accountId": self.account_id, **(extra or {})}
-        return dict(extra or {})
+        return extra or _NO_PARAMS
 
     def trigger_path(self, campaign_id: str) -> str:
         """The path of a start or stop under the trigger root."""
