@@ -364,7 +364,9 @@ async def test_budget_429s_do_not_use_up_attempts() -> None:
 
 
 async def test_max_budget_wait_bounds_the_wait() -> None:
-    policy = RetryPolicy(max_attempts=6, initial_backoff=0.001, max_budget_wait=0.05)
+    # 0.3 s of budget wait: holds of 2-10 ms fit dozens of probes in it, and still more than the
+    # six attempts when a loaded CI machine stretches every await (50 ms once fitted only six)
+    policy = RetryPolicy(max_attempts=6, initial_backoff=0.001, max_budget_wait=0.3)
     async with KoreCampaignClient("https://kore.test", "st-1", "acc-1", auth="tok", retry=policy) as client:
         fast_holds(client)
         url = f"{BASE}/campaign/cd-1?accountId=acc-1"
